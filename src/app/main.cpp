@@ -1,0 +1,71 @@
+// The jiancang command line: one binary for the node and its tools.
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include <app/key_file.h>
+#include <app/version.h>
+#include <core/crypto.h>
+
+namespace {
+
+namespace core = jiancang::core;
+namespace app = jiancang::app;
+
+int runKeygen(const std::string& suiteName, const std::string& out) {
+  auto suite = core::parseSuiteName(suiteName);
+  if (!suite) {
+    std::cerr << "jiancang keygen: " << suite.status().message() << "\n";
+    return 2;
+  }
+  core::KeyPair pair = core::cryptoSuite(*suite).generateKeyPair();
+  if (out == "-") {
+    std::cout << app::keyFileText(pair);
+    return 0;
+  }
+  if (core::Status status = app::writeKeyFile(out, pair); !status.isOk()) {
+    std::cerr << "jiancang keygen: " << status.message() << "\n";
+    return 1;
+  }
+  std::cout << "wrote a new " << core::suiteName(*suite) << " key to " << out << " (mode 0600)\n"
+            << "public key: " << pair.publicKey.hex() << "\n"
+            << "address:    " << core::addressOf(pair.publicKey).hex() << "\n";
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  CLI::App cli{"jiancang (鉴藏): a digital collection platform on a consortium chain"};
+  cli.name("jiancang");
+  cli.set_version_flag("--version", std::string("jiancang ") + app::kVersion);
+  cli.require_subcommand(0, 1);
+
+  std::string suite = "ed25519";
+  std::string out;
+  CLI::App* keygen = cli.add_subcommand("keygen", "Generate a key pair and write it to a key file");
+  keygen->add_option("--suite", suite, "Crypto suite: ed25519 (default) or sm2 (SM2 + SM3)")
+      ->check(CLI::IsMember({"ed25519", "sm2"}));
+  keygen
+      ->add_option("--out", out, "Key file to create (mode 0600, never overwritten); - for stdout")
+      ->required();
+
+  CLI11_PARSE(cli, argc, argv);
+
+  if (*keygen) return runKeygen(suite, out);
+  std::cout << cli.help();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Expected failures are values; anything thrown is a bug, reported rather than left to abort().
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << "jiancang: internal error: " << error.what() << "\n";
+  } catch (...) {
+    std::cerr << "jiancang: internal error\n";
+  }
+  return 70;  // EX_SOFTWARE
+}

@@ -1,0 +1,65 @@
+// Applying blocks: apply(state view, block) → state changes, receipts and the new state root.
+//
+// Deterministic: the same state and block give the same result on every member, byte for byte.
+// Time comes only from the block header, entropy only from block hashes and revealed seeds.
+// A block whose header does not follow the chain is refused whole; a transaction that fails is
+// recorded as failed in its receipt, with a stable reason, and changes nothing but its signer's
+// nonce (when its signature and nonce were right), so it cannot be replayed later.
+#pragma once
+
+#include <map>
+
+#include <chain/block.h>
+#include <chain/genesis.h>
+#include <chain/sparse_merkle.h>
+
+namespace jiancang::chain {
+
+// The state after the previous block.
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+  virtual std::optional<Bytes> get(ByteView key) const = 0;
+};
+
+// Key → new value, or nothing for a deleted key.
+using StateChanges = std::map<Bytes, std::optional<Bytes>>;
+
+struct Receipt {
+  core::TxHash txHash;
+  core::ErrorCode code = core::ErrorCode::kOk;
+  std::string reason;   // stable id, empty on success
+  std::string message;  // for people
+  // What the transaction produced, where it applies:
+  std::uint64_t createdId = 0;    // a new series, lottery or recipe
+  std::uint64_t firstSerial = 0;  // the first serial minted (mint, open box, synthesise)
+  std::uint64_t count = 0;        // how many were minted
+  std::uint32_t policyVersion = 0;  // the policy version a transfer or trade was checked against
+
+  bool ok() const { return code == core::ErrorCode::kOk; }
+};
+
+struct BlockOutcome {
+  core::BlockHash blockHash;
+  std::vector<Receipt> receipts;
+  StateChanges changes;
+  Hash256 stateRoot;
+  MerkleNodeMap newNodes;
+};
+
+struct ApplyOptions {
+  // Off only where signatures were already checked (for example before ordering, or in a
+  // benchmark that measures the state machine alone).
+  bool verifySignatures = true;
+};
+
+// The state of a new chain (height 0), from an empty tree.
+core::Result<BlockOutcome> applyGenesis(const Genesis& genesis);
+
+// Applies `block` on top of `state`, whose authenticated root is `stateRoot` and whose tree nodes
+// `nodes` holds.
+core::Result<BlockOutcome> applyBlock(const ChainParameters& chain, const StateReader& state,
+                                      const MerkleNodeSource& nodes, const Hash256& stateRoot,
+                                      const Block& block, const ApplyOptions& options = {});
+
+}  // namespace jiancang::chain

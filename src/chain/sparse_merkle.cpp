@@ -1,0 +1,246 @@
+#include <chain/sparse_merkle.h>
+
+#include <algorithm>
+
+#include <chain/codec_internal.h>
+
+namespace jiancang::chain {
+namespace {
+
+constexpr std::uint8_t kLeafPrefix = 0x00;
+constexpr std::uint8_t kInternalPrefix = 0x01;
+constexpr std::uint8_t kKeyPrefix = 0x02;
+constexpr std::uint8_t kValuePrefix = 0x03;
+constexpr std::size_t kMaxDepth = 256;
+
+bool bitAt(const Hash256& keyHash, std::size_t depth) {
+  return (keyHash.array()[depth / 8] >> (7 - depth % 8) & 1) != 0;
+}
+
+// The node a subtree update produced: its hash and whether it is a single leaf (which may move
+// up past an empty sibling).
+struct Subtree {
+  Hash256 hash;
+  bool isLeaf = false;
+  bool isEmpty() const { return hash.isZero(); }
+};
+
+class TreeUpdater {
+ public:
+  TreeUpdater(const core::CryptoSuite& suite, const MerkleNodeSource& source)
+      : suite_(suite), source_(source) {}
+
+  // Applies updates[begin, end) (sorted by key hash, sharing `depth` leading bits) to `node`.
+  std::optional<Subtree> update(const Subtree& node, std::size_t depth, std::span<MerkleUpdate> updates) {
+    if (updates.empty()) return node;
+    if (node.isEmpty()) return build(depth, updates, std::nullopt);
+    std::optional<MerkleNode> stored = find(node.hash);
+    if (!stored) return std::nullopt;
+    if (stored->isLeaf) return build(depth, updates, stored);
+    auto split = splitByBit(updates, depth);
+    auto left = update(childOf(stored->first), depth + 1, updates.first(split));
+    if (!left) return std::nullopt;
+    auto right = update(childOf(stored->second), depth + 1, updates.subspan(split));
+    if (!right) return std::nullopt;
+    return join(*left, *right);
+  }
+
+  MerkleNodeMap takeNodes() { return std::move(newNodes_); }
+
+ private:
+  std::optional<MerkleNode> find(const Hash256& hash) const {
+    auto fresh = newNodes_.find(hash);
+    if (fresh != newNodes_.end()) return fresh->second;
+    return source_.findNode(hash);
+  }
+
+  Subtree childOf(const Hash256& hash) {
+    if (hash.isZero()) return {};
+    auto node = find(hash);
+    return Subtree{hash, node && node->isLeaf};
+  }
+
+  static std::size_t splitByBit(std::span<MerkleUpdate> updates, std::size_t depth) {
+    auto firstRight = std::partition_point(updates.begin(), updates.end(), [&](const MerkleUpdate& u) {
+      return !bitAt(u.keyHash, depth);
+    });
+    return static_cast<std::size_t>(firstRight - updates.begin());
+  }
+
+  // Builds the subtree at `depth` from scratch out of `updates` plus an existing leaf, if any
+  // (unless an update replaces or deletes that leaf's key).
+  std::optional<Subtree> build(std::size_t depth, std::span<MerkleUpdate> updates,
+                               const std::optional<MerkleNode>& existingLeaf) {
+    // The leaves that end up in this subtree.
+    std::size_t live = 0;
+    const MerkleUpdate* onlyUpdate = nullptr;
+    bool existingSurvives = existingLeaf.has_value();
+    for (const MerkleUpdate& u : updates) {
+      if (existingLeaf && u.keyHash == existingLeaf->first) existingSurvives = false;
+      if (u.valueHash) {
+        ++live;
+        onlyUpdate = &u;
+      }
+    }
+    if (existingSurvives) ++live;
+    if (live == 0) return Subtree{};
+    if (live == 1) {
+      if (existingSurvives) return makeLeaf(existingLeaf->first, existingLeaf->second);
+      return makeLeaf(onlyUpdate->keyHash, *onlyUpdate->valueHash);
+    }
+    if (depth >= kMaxDepth) return std::nullopt;  // two distinct 256-bit keys cannot get here
+    auto split = splitByBit(updates, depth);
+    std::optional<MerkleNode> leftLeaf;
+    std::optional<MerkleNode> rightLeaf;
+    if (existingSurvives) {
+      (bitAt(existingLeaf->first, depth) ? rightLeaf : leftLeaf) = existingLeaf;
+    }
+    auto left = build(depth + 1, updates.first(split), leftLeaf);
+    auto right = build(depth + 1, updates.subspan(split), rightLeaf);
+    if (!left || !right) return std::nullopt;
+    return join(*left, *right);
+  }
+
+  Subtree makeLeaf(const Hash256& keyHash, const Hash256& valueHash) {
+    Hash256 hash = merkleLeafHash(suite_, keyHash, valueHash);
+    newNodes_.emplace(hash, MerkleNode{true, keyHash, valueHash});
+    return Subtree{hash, true};
+  }
+
+  // An internal node over two children; a lone leaf moves up instead (compression).
+  Subtree join(const Subtree& left, const Subtree& right) {
+    if (left.isEmpty() && right.isEmpty()) return {};
+    if (left.isEmpty() && right.isLeaf) return right;
+    if (right.isEmpty() && left.isLeaf) return left;
+    Hash256 hash = suite_.hash({core::ByteView(&kInternalPrefix, 1), left.hash.view(), right.hash.view()});
+    newNodes_.emplace(hash, MerkleNode{false, left.hash, right.hash});
+    return Subtree{hash, false};
+  }
+
+  const core::CryptoSuite& suite_;
+  const MerkleNodeSource& source_;
+  MerkleNodeMap newNodes_;
+};
+
+}  // namespace
+
+std::optional<MerkleNode> MemoryMerkleNodes::findNode(const Hash256& hash) const {
+  auto found = nodes_.find(hash);
+  if (found == nodes_.end()) return std::nullopt;
+  return found->second;
+}
+
+Hash256 merkleKeyHash(const core::CryptoSuite& suite, core::ByteView key) {
+  return suite.hash({core::ByteView(&kKeyPrefix, 1), key});
+}
+
+Hash256 merkleValueHash(const core::CryptoSuite& suite, core::ByteView value) {
+  return suite.hash({core::ByteView(&kValuePrefix, 1), value});
+}
+
+Hash256 merkleLeafHash(const core::CryptoSuite& suite, const Hash256& keyHash,
+                       const Hash256& valueHash) {
+  return suite.hash({core::ByteView(&kLeafPrefix, 1), keyHash.view(), valueHash.view()});
+}
+
+std::optional<MerkleUpdateResult> updateMerkleTree(const core::CryptoSuite& suite,
+                                                   const MerkleNodeSource& source,
+                                                   const Hash256& root,
+                                                   std::vector<MerkleUpdate> updates) {
+  std::sort(updates.begin(), updates.end(),
+            [](const MerkleUpdate& a, const MerkleUpdate& b) { return a.keyHash < b.keyHash; });
+  TreeUpdater updater(suite, source);
+  Subtree start{root, false};
+  if (!root.isZero()) {
+    auto node = source.findNode(root);
+    if (!node) return std::nullopt;
+    start.isLeaf = node->isLeaf;
+  }
+  auto result = updater.update(start, 0, updates);
+  if (!result) return std::nullopt;
+  return MerkleUpdateResult{result->hash, updater.takeNodes()};
+}
+
+std::optional<MerkleProof> proveMerkleKey(const MerkleNodeSource& source, const Hash256& root,
+                                          const Hash256& keyHash) {
+  MerkleProof proof;
+  Hash256 current = root;
+  for (std::size_t depth = 0; !current.isZero(); ++depth) {
+    auto node = source.findNode(current);
+    if (!node || depth > kMaxDepth) return std::nullopt;
+    if (node->isLeaf) {
+      proof.terminalLeaf = node;
+      break;
+    }
+    bool right = bitAt(keyHash, depth);
+    proof.siblings.push_back(right ? node->first : node->second);
+    current = right ? node->second : node->first;
+  }
+  return proof;
+}
+
+core::Status verifyMerkleProof(const core::CryptoSuite& suite, const Hash256& root,
+                               const Hash256& keyHash, const std::optional<Hash256>& valueHash,
+                               const MerkleProof& proof) {
+  auto failure = [](std::string reason, std::string message) {
+    return core::Status(core::ErrorCode::kCorruption, std::move(reason), std::move(message));
+  };
+  std::size_t depth = proof.siblings.size();
+  if (depth > kMaxDepth) return failure("proof-too-deep", "the proof has more than 256 levels");
+  Hash256 hash;  // empty slot
+  if (proof.terminalLeaf) {
+    const MerkleNode& leaf = *proof.terminalLeaf;
+    if (!leaf.isLeaf) return failure("proof-malformed", "the proof ends in a non-leaf");
+    if (leaf.first == keyHash) {
+      if (!valueHash) return failure("proof-key-present", "the key is present, not absent");
+      if (leaf.second != *valueHash) {
+        return failure("proof-value-mismatch", "the proven value differs from the claimed one");
+      }
+    } else {
+      if (valueHash) return failure("proof-key-absent", "the proof shows another key, not this one");
+      // Another key's leaf proves absence only if it sits on this key's path.
+      for (std::size_t i = 0; i < depth; ++i) {
+        if (bitAt(leaf.first, i) != bitAt(keyHash, i)) {
+          return failure("proof-malformed", "the proof's leaf is not on the key's path");
+        }
+      }
+    }
+    hash = merkleLeafHash(suite, leaf.first, leaf.second);
+  } else if (valueHash) {
+    return failure("proof-key-absent", "the proof ends in an empty slot: the key is absent");
+  }
+  for (std::size_t i = depth; i-- > 0;) {
+    const Hash256& sibling = proof.siblings[i];
+    hash = bitAt(keyHash, i)
+               ? suite.hash({core::ByteView(&kInternalPrefix, 1), sibling.view(), hash.view()})
+               : suite.hash({core::ByteView(&kInternalPrefix, 1), hash.view(), sibling.view()});
+  }
+  if (hash != root) return failure("proof-root-mismatch", "the proof does not lead to the state root");
+  return {};
+}
+
+void MerkleProof::encodeTo(core::Writer& writer) const {
+  writer.count(siblings.size());
+  for (const Hash256& sibling : siblings) writer.fixed(sibling.view());
+  writer.boolean(terminalLeaf.has_value());
+  if (terminalLeaf) {
+    writer.fixed(terminalLeaf->first.view());
+    writer.fixed(terminalLeaf->second.view());
+  }
+}
+
+MerkleProof MerkleProof::decodeFrom(core::Reader& reader) {
+  MerkleProof proof;
+  std::size_t count = reader.count(kMaxDepth, "proof siblings");
+  proof.siblings.reserve(count);
+  for (std::size_t i = 0; i < count && !reader.failed(); ++i) {
+    proof.siblings.push_back(codec::readFixed<Hash256>(reader));
+  }
+  if (reader.boolean()) {
+    MerkleNode leaf{true, codec::readFixed<Hash256>(reader), codec::readFixed<Hash256>(reader)};
+    proof.terminalLeaf = leaf;
+  }
+  return proof;
+}
+
+}  // namespace jiancang::chain

@@ -43,7 +43,8 @@ std::vector<T> readList(core::Reader& reader, std::size_t maxItems, std::string_
   std::size_t count = reader.count(maxItems, what);
   std::vector<T> items;
   items.reserve(count);
-  for (std::size_t i = 0; i < count && !reader.failed(); ++i) items.push_back(T::decodeFrom(reader));
+  for (std::size_t i = 0; i < count && !reader.failed(); ++i)
+    items.push_back(T::decodeFrom(reader));
   return items;
 }
 
@@ -59,20 +60,21 @@ std::vector<Integer> readIntegers(core::Reader& reader, std::size_t maxItems,
   std::vector<Integer> items;
   items.reserve(count);
   for (std::size_t i = 0; i < count && !reader.failed(); ++i) {
-    items.push_back(static_cast<Integer>(
-        reader.varintAtMost(std::numeric_limits<Integer>::max(), what)));
+    items.push_back(
+        static_cast<Integer>(reader.varintAtMost(std::numeric_limits<Integer>::max(), what)));
   }
   return items;
 }
 
 template <typename Enum>
-Enum readEnum(core::Reader& reader, std::uint64_t first, std::uint64_t last, std::string_view what) {
+Enum readEnum(core::Reader& reader, std::uint64_t first, std::uint64_t last,
+              std::string_view what) {
   std::size_t at = reader.position();
   std::uint64_t value = reader.varint();
   if (!reader.failed() && (value < first || value > last)) {
-    reader.fail(core::invalidArgument("decode-unknown-enum", std::string(what) + " at offset " +
-                                                                 std::to_string(at) + " is " +
-                                                                 std::to_string(value)));
+    reader.fail(core::invalidArgument(
+        "decode-unknown-enum",
+        std::string(what) + " at offset " + std::to_string(at) + " is " + std::to_string(value)));
     return static_cast<Enum>(first);
   }
   return static_cast<Enum>(value);

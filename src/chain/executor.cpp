@@ -6,10 +6,10 @@
 
 namespace jiancang::chain {
 
+using core::Status;
 using detail::LayeredState;
 using detail::refused;
 using detail::TxContext;
-using core::Status;
 
 namespace detail {
 
@@ -47,23 +47,23 @@ core::Result<TokenRecord> TxContext::signersToken(const TokenId& token) {
     return denied("not-owner", "token " + token.toString() + " belongs to someone else");
   }
   if (record->frozen) {
-    return refused("token-frozen", "token " + token.toString() + " is frozen (" +
-                                       record->frozenReason + ")");
+    return refused("token-frozen",
+                   "token " + token.toString() + " is frozen (" + record->frozenReason + ")");
   }
   return record;
 }
 
 Status TxContext::requireRole(std::uint32_t role, std::string_view roleName) {
   if ((account(signer).roles & role) != 0) return {};
-  return denied("not-" + std::string(roleName), "the signer does not hold the " +
-                                                    std::string(roleName) + " role");
+  return denied("not-" + std::string(roleName),
+                "the signer does not hold the " + std::string(roleName) + " role");
 }
 
 core::Result<core::BlockHash> TxContext::blockHashAt(std::uint64_t height) {
   auto record = load<BlockHashRecord>(state_keys::blockHash(height));
   if (!record) {
-    return missing("block-hash-unknown", "no block hash is recorded for height " +
-                                             std::to_string(height));
+    return missing("block-hash-unknown",
+                   "no block hash is recorded for height " + std::to_string(height));
   }
   return record->hash;
 }
@@ -74,14 +74,14 @@ Status TxContext::mintTokens(SeriesRecord& series, const std::vector<Address>& r
   if (fromReservation) {
     assert(series.reserved >= count);
   } else if (series.minted + series.reserved + count > series.editionCap) {
-    return refused("series-cap-reached",
-                   "series " + series.id.toString() + " is capped at " +
-                       std::to_string(series.editionCap) + "; " + std::to_string(series.minted) +
-                       " minted" +
-                       (series.reserved > 0 ? " and " + std::to_string(series.reserved) +
-                                                  " reserved for blind boxes"
-                                            : std::string()) +
-                       ", so " + std::to_string(count) + " more do not fit");
+    return refused(
+        "series-cap-reached",
+        "series " + series.id.toString() + " is capped at " + std::to_string(series.editionCap) +
+            "; " + std::to_string(series.minted) + " minted" +
+            (series.reserved > 0
+                 ? " and " + std::to_string(series.reserved) + " reserved for blind boxes"
+                 : std::string()) +
+            ", so " + std::to_string(count) + " more do not fit");
   }
   for (const Address& recipient : recipients) {
     if (account(recipient).frozen) {
@@ -112,10 +112,12 @@ Status TxContext::moveToken(const TokenId& id, TokenRecord& token, const SeriesR
   const PolicyVersion& policy = series.currentPolicy();
   receipt.policyVersion = policy.version;
   if (token.frozen) {
-    return refused("token-frozen", "token " + id.toString() + " is frozen (" + token.frozenReason + ")");
+    return refused("token-frozen",
+                   "token " + id.toString() + " is frozen (" + token.frozenReason + ")");
   }
   if (token.owner == to) return refused("same-owner", "the token already belongs to the recipient");
-  if (account(to).frozen) return refused("recipient-frozen", "recipient " + to.hex() + " is frozen");
+  if (account(to).frozen)
+    return refused("recipient-frozen", "recipient " + to.hex() + " is frozen");
   if (trade ? !policy.policy.tradable : !policy.policy.transferable) {
     return refused(trade ? "not-tradable" : "not-transferable",
                    "series " + series.id.toString() + "'s policy version " +
@@ -125,12 +127,13 @@ Status TxContext::moveToken(const TokenId& id, TokenRecord& token, const SeriesR
   const bool first = token.transferCount == 0;
   const std::uint64_t hold = first ? policy.policy.holdBeforeFirstTransferMillis
                                    : policy.policy.holdBetweenTransfersMillis;
-  const Timestamp allowedFrom = token.lastTransferAt + core::Duration(static_cast<std::int64_t>(hold));
+  const Timestamp allowedFrom =
+      token.lastTransferAt + core::Duration(static_cast<std::int64_t>(hold));
   if (now() < allowedFrom) {
-    return refused("hold-period-active",
-                   "token " + id.toString() + " can change hands from " +
-                       std::to_string(allowedFrom.unixMillis()) + " (unix ms) under policy version " +
-                       std::to_string(policy.version));
+    return refused("hold-period-active", "token " + id.toString() + " can change hands from " +
+                                             std::to_string(allowedFrom.unixMillis()) +
+                                             " (unix ms) under policy version " +
+                                             std::to_string(policy.version));
   }
   token.owner = to;
   token.lastTransferAt = now();
@@ -156,23 +159,26 @@ Status checkHeader(const ChainParameters& chain, const ChainHeadRecord& head,
   }
   if (header.height != head.height + 1) {
     return blockRefused("block-wrong-height", "expected height " + std::to_string(head.height + 1) +
-                                                  ", the block has " + std::to_string(header.height));
+                                                  ", the block has " +
+                                                  std::to_string(header.height));
   }
   if (header.previousHash != head.blockHash) {
-    return blockRefused("block-wrong-parent", "the block does not follow block " + head.blockHash.hex());
+    return blockRefused("block-wrong-parent",
+                        "the block does not follow block " + head.blockHash.hex());
   }
   if (header.timestamp < head.timestamp) {
     return blockRefused("block-time-backwards", "the block's time is before its parent's");
   }
   if (header.previousStateRoot != stateRoot) {
-    return blockRefused("block-wrong-state-root",
-                        "the block claims state root " + header.previousStateRoot.hex() +
-                            ", the state here is " + stateRoot.hex());
+    return blockRefused("block-wrong-state-root", "the block claims state root " +
+                                                      header.previousStateRoot.hex() +
+                                                      ", the state here is " + stateRoot.hex());
   }
   if (block.transactions.size() > limits::kMaxBlockTransactions ||
       header.transactionCount != block.transactions.size()) {
-    return blockRefused("block-transaction-count", "the header's transaction count is wrong or "
-                                                   "above the limit");
+    return blockRefused("block-transaction-count",
+                        "the header's transaction count is wrong or "
+                        "above the limit");
   }
   if (header.transactionsRoot != listMerkleRoot(chain.crypto(), transactionHashes)) {
     return blockRefused("block-wrong-transactions-root",
@@ -238,9 +244,9 @@ core::Result<BlockOutcome> applyBlock(const ChainParameters& chain, const StateR
 
   auto headBytes = state.get(state_keys::chainHead());
   auto head = headBytes ? core::decode<ChainHeadRecord>(*headBytes)
-                        : core::Result<ChainHeadRecord>(Status(
-                              core::ErrorCode::kCorruption, "chain-not-initialised",
-                              "the state has no chain head: apply genesis first"));
+                        : core::Result<ChainHeadRecord>(
+                              Status(core::ErrorCode::kCorruption, "chain-not-initialised",
+                                     "the state has no chain head: apply genesis first"));
   if (!head) return head.status();
 
   std::vector<Hash256> transactionHashes;
@@ -287,15 +293,17 @@ core::Result<BlockOutcome> applyBlock(const ChainParameters& chain, const StateR
       AccountRecord account = nonceContext.account(signer);
       if (!nonceContext.corruption().isOk()) return nonceContext.corruption();
       if (transaction.nonce != account.nonce) {
-        fail(refused("nonce-mismatch", "the signer's next nonce is " + std::to_string(account.nonce) +
-                                          ", the transaction has " + std::to_string(transaction.nonce)));
+        fail(refused("nonce-mismatch",
+                     "the signer's next nonce is " + std::to_string(account.nonce) +
+                         ", the transaction has " + std::to_string(transaction.nonce)));
         continue;
       }
       ++account.nonce;
       nonceContext.save(state_keys::account(signer), account);
       for (auto& [key, value] : nonceState.writes()) outcome.changes[key] = std::move(value);
       if (account.frozen) {
-        fail(refused("account-frozen", "the signer's account is frozen (" + account.frozenReason + ")"));
+        fail(refused("account-frozen",
+                     "the signer's account is frozen (" + account.frozenReason + ")"));
         continue;
       }
     }

@@ -31,9 +31,9 @@ struct Receipt {
   std::string reason;   // stable id, empty on success
   std::string message;  // for people
   // What the transaction produced, where it applies:
-  std::uint64_t createdId = 0;    // a new series, lottery or recipe
-  std::uint64_t firstSerial = 0;  // the first serial minted (mint, open box, synthesise)
-  std::uint64_t count = 0;        // how many were minted
+  std::uint64_t createdId = 0;      // a new series, lottery or recipe
+  std::uint64_t firstSerial = 0;    // the first serial minted (mint, open box, synthesise)
+  std::uint64_t count = 0;          // how many were minted
   std::uint32_t policyVersion = 0;  // the policy version a transfer or trade was checked against
 
   bool ok() const { return code == core::ErrorCode::kOk; }

@@ -51,8 +51,8 @@ class TxContext {
     if (!record) {
       if (corruption_.isOk()) {
         corruption_ = Status(core::ErrorCode::kCorruption, "state-corrupt",
-                             std::string(Record::kEncodingName) + " record does not decode: " +
-                                 record.status().message());
+                             std::string(Record::kEncodingName) +
+                                 " record does not decode: " + record.status().message());
       }
       return std::nullopt;
     }
@@ -71,7 +71,9 @@ class TxContext {
   AccountRecord account(const Address& address) {
     return load<AccountRecord>(state_keys::account(address)).value_or(AccountRecord{});
   }
-  ChainHeadRecord head() { return load<ChainHeadRecord>(state_keys::chainHead()).value_or(ChainHeadRecord{}); }
+  ChainHeadRecord head() {
+    return load<ChainHeadRecord>(state_keys::chainHead()).value_or(ChainHeadRecord{});
+  }
   core::Result<SeriesRecord> series(SeriesId id);
   // The series, which the signer must have issued.
   core::Result<SeriesRecord> ownSeries(SeriesId id);

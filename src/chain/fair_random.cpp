@@ -49,7 +49,8 @@ Hash256 blindBoxShuffleSeed(const core::CryptoSuite& suite, const Hash256& seed,
       {core::asBytes("jiancang/blind-box/v1"), seed.view(), sealingBlockHash.view(), series});
 }
 
-std::vector<SeriesId> assignBlindBoxItems(const core::CryptoSuite& suite, const Hash256& shuffleSeed,
+std::vector<SeriesId> assignBlindBoxItems(const core::CryptoSuite& suite,
+                                          const Hash256& shuffleSeed,
                                           const std::vector<SeriesCount>& contents) {
   std::vector<SeriesId> items;
   for (const SeriesCount& entry : contents) items.insert(items.end(), entry.count, entry.series);

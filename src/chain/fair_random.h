@@ -39,7 +39,8 @@ Hash256 blindBoxShuffleSeed(const core::CryptoSuite& suite, const Hash256& seed,
 // The item of every box, index = serial - 1. The committed contents are laid out in commit order
 // (count copies of each item series) and shuffled by Fisher–Yates (i from n-1 down to 1, swap
 // with uniformBelow(i+1)) driven by DeterministicRandom(shuffleSeed).
-std::vector<SeriesId> assignBlindBoxItems(const core::CryptoSuite& suite, const Hash256& shuffleSeed,
+std::vector<SeriesId> assignBlindBoxItems(const core::CryptoSuite& suite,
+                                          const Hash256& shuffleSeed,
                                           const std::vector<SeriesCount>& contents);
 
 // H("jiancang/lottery/v1" ‖ seed ‖ commit block hash ‖ entrants root ‖ lottery id, 8 bytes BE).

@@ -59,7 +59,8 @@ core::Status checkGenesis(const Genesis& genesis) {
         !core::isValidUtf8(member.name)) {
       return invalid("member-name-invalid", "every member needs a name of 1 to 64 bytes");
     }
-    if (!keys.insert(member.key).second) return invalid("member-duplicate", "a key is listed twice");
+    if (!keys.insert(member.key).second)
+      return invalid("member-duplicate", "a key is listed twice");
   }
   std::set<Address> accounts;
   bool anyAdmin = false;

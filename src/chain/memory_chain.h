@@ -18,8 +18,8 @@ class MemoryChain final : public StateReader {
   Block nextBlock(std::vector<SignedTransaction> transactions, Timestamp timestamp) const;
   // Applies the block and, if it is valid, makes its outcome the new state.
   core::Result<BlockOutcome> apply(const Block& block, const ApplyOptions& options = {});
-  core::Result<BlockOutcome> commit(std::vector<SignedTransaction> transactions, Timestamp timestamp,
-                                    const ApplyOptions& options = {});
+  core::Result<BlockOutcome> commit(std::vector<SignedTransaction> transactions,
+                                    Timestamp timestamp, const ApplyOptions& options = {});
 
   // A proof for `key` under the current state root.
   core::Result<StateProof> prove(const Bytes& key) const;

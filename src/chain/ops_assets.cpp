@@ -42,9 +42,9 @@ Status apply(TxContext& context, const UpdateSeriesPolicy& op) {
   auto series = context.ownSeries(op.series);
   if (!series) return series.status();
   if (series->policyVersions.size() >= limits::kMaxPolicyVersions) {
-    return refused("policy-versions-exhausted", "a series has at most " +
-                                                    std::to_string(limits::kMaxPolicyVersions) +
-                                                    " policy versions");
+    return refused(
+        "policy-versions-exhausted",
+        "a series has at most " + std::to_string(limits::kMaxPolicyVersions) + " policy versions");
   }
   auto version = static_cast<std::uint32_t>(series->policyVersions.size() + 1);
   series->policyVersions.push_back(PolicyVersion{version, context.height(), op.policy});
@@ -59,8 +59,8 @@ Status apply(TxContext& context, const Mint& op) {
   if (series->isBlindBox) {
     auto box = context.load<BlindBoxRecord>(state_keys::blindBox(op.series));
     if (box && box->stage != BlindBoxStage::kCommitted) {
-      return refused("series-sealed", "the blind-box sale of series " + op.series.toString() +
-                                          " is closed");
+      return refused("series-sealed",
+                     "the blind-box sale of series " + op.series.toString() + " is closed");
     }
   }
   if (Status status = context.mintTokens(*series, op.recipients, false); !status.isOk()) {

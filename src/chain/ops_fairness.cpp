@@ -40,7 +40,8 @@ Status apply(TxContext& context, const CommitBlindBox& op) {
   auto boxSeries = context.ownSeries(op.boxSeries);
   if (!boxSeries) return boxSeries.status();
   if (boxSeries->isBlindBox) {
-    return refused("blind-box-exists", "series " + op.boxSeries.toString() + " already has contents");
+    return refused("blind-box-exists",
+                   "series " + op.boxSeries.toString() + " already has contents");
   }
   if (boxSeries->minted > 0) {
     return refused("blind-box-series-already-minted",
@@ -49,9 +50,9 @@ Status apply(TxContext& context, const CommitBlindBox& op) {
   std::uint64_t total = 0;
   for (const SeriesCount& item : op.contents) total += item.count;
   if (total != boxSeries->editionCap) {
-    return refused("blind-box-size-mismatch",
-                   "the contents hold " + std::to_string(total) + " items but the box series has " +
-                       std::to_string(boxSeries->editionCap) + " boxes");
+    return refused("blind-box-size-mismatch", "the contents hold " + std::to_string(total) +
+                                                  " items but the box series has " +
+                                                  std::to_string(boxSeries->editionCap) + " boxes");
   }
   if (!(context.now() < op.revealDeadline)) {
     return refused("reveal-deadline-passed", "the reveal deadline is already past");
@@ -122,7 +123,8 @@ Status apply(TxContext& context, const RevealBlindBox& op) {
   for (std::uint64_t serial = 1; serial <= items.size(); ++serial) {
     SeriesId item = items[serial - 1];
     if (serial <= boxSeries->minted) {
-      context.save(state_keys::boxAssignment(op.boxSeries, serial), BoxAssignmentRecord{item, false});
+      context.save(state_keys::boxAssignment(op.boxSeries, serial),
+                   BoxAssignmentRecord{item, false});
       continue;
     }
     auto entry = std::find_if(unsold.begin(), unsold.end(),
@@ -213,9 +215,11 @@ Status apply(TxContext& context, const CommitLottery& op) {
 
 Status apply(TxContext& context, const DrawLottery& op) {
   auto lottery = context.load<LotteryRecord>(state_keys::lottery(op.lottery));
-  if (!lottery) return missing("lottery-not-found", "lottery " + op.lottery.toString() + " does not exist");
+  if (!lottery)
+    return missing("lottery-not-found", "lottery " + op.lottery.toString() + " does not exist");
   if (lottery->issuer != context.signer) {
-    return denied("not-lottery-issuer", "lottery " + op.lottery.toString() + " belongs to another issuer");
+    return denied("not-lottery-issuer",
+                  "lottery " + op.lottery.toString() + " belongs to another issuer");
   }
   if (lottery->drawn) return refused("lottery-already-drawn", "the lottery was drawn already");
   if (context.height() <= lottery->committedAtHeight) {

@@ -52,8 +52,9 @@ Status apply(TxContext& context, const ChangeMembership& op) {
                                 [&](const Member& m) { return m.key == approval.member; });
     if (!isMember) return denied("approver-not-member", "an approval comes from a non-member key");
     if (!context.chain.crypto().verify(approval.member, message, approval.signature)) {
-      return denied("approval-bad-signature", "a member's approval signature does not verify "
-                                              "(approvals sign the current membership version)");
+      return denied("approval-bad-signature",
+                    "a member's approval signature does not verify "
+                    "(approvals sign the current membership version)");
     }
     approvers.insert(approval.member);
   }
@@ -90,12 +91,14 @@ Status apply(TxContext& context, const ChangeMembership& op) {
       consortium->members.erase(memberWithKey);
       break;
     case MembershipAction::kAddAdmin:
-      if ((account.roles & kRoleAdmin) != 0) return refused("admin-exists", "the key is an admin already");
+      if ((account.roles & kRoleAdmin) != 0)
+        return refused("admin-exists", "the key is an admin already");
       account.roles |= kRoleAdmin;
       context.save(state_keys::account(core::addressOf(op.key)), account);
       break;
     case MembershipAction::kRemoveAdmin:
-      if ((account.roles & kRoleAdmin) == 0) return missing("admin-not-found", "the key is not an admin");
+      if ((account.roles & kRoleAdmin) == 0)
+        return missing("admin-not-found", "the key is not an admin");
       account.roles &= ~static_cast<std::uint32_t>(kRoleAdmin);
       context.save(state_keys::account(core::addressOf(op.key)), account);
       break;

@@ -31,7 +31,8 @@ Status apply(TxContext& context, const CreateRecipe& op) {
 
 Status apply(TxContext& context, const Synthesise& op) {
   auto recipe = context.load<RecipeRecord>(state_keys::recipe(op.recipe));
-  if (!recipe) return missing("recipe-not-found", "recipe " + op.recipe.toString() + " does not exist");
+  if (!recipe)
+    return missing("recipe-not-found", "recipe " + op.recipe.toString() + " does not exist");
   if (context.now() < recipe->opensAt || !(context.now() < recipe->closesAt)) {
     return refused("recipe-not-open", "recipe " + op.recipe.toString() + " is open from " +
                                           std::to_string(recipe->opensAt.unixMillis()) + " to " +
@@ -77,7 +78,8 @@ Status apply(TxContext& context, const SettleTrade& op) {
   auto token = context.liveToken(op.token);
   if (!token) return token.status();
   if (token->owner != op.seller) {
-    return refused("seller-not-owner", "token " + op.token.toString() + " does not belong to the seller");
+    return refused("seller-not-owner",
+                   "token " + op.token.toString() + " does not belong to the seller");
   }
   if (context.account(op.seller).frozen) {
     return refused("account-frozen", "the seller's account is frozen");
@@ -102,7 +104,8 @@ Status apply(TxContext& context, const SettleTrade& op) {
     return refused("payment-already-settled",
                    "payment " + op.paymentReference + " has settled a trade already");
   }
-  if (Status status = context.moveToken(op.token, *token, *series, op.buyer, true); !status.isOk()) {
+  if (Status status = context.moveToken(op.token, *token, *series, op.buyer, true);
+      !status.isOk()) {
     return status;
   }
   context.save(referenceKey, UsedMarkerRecord{context.height()});
@@ -133,8 +136,8 @@ Status apply(TxContext& context, const RedeemRight& op) {
     return refused("consent-already-used", "this consent (QR code) was used already");
   }
   if (token->frozen) {
-    return refused("token-frozen", "token " + op.token.toString() + " is frozen (" +
-                                       token->frozenReason + ")");
+    return refused("token-frozen",
+                   "token " + op.token.toString() + " is frozen (" + token->frozenReason + ")");
   }
   auto series = context.series(op.token.series);
   if (!series) return series.status();

@@ -17,7 +17,8 @@ core::Result<Record> provenRecord(const core::CryptoSuite& suite, const Hash256&
   if (proof.key != key) return claimFails("proof-wrong-key", "the proof is about another entry");
   if (core::Status status = verifyStateProof(suite, root, proof); !status.isOk()) return status;
   if (!proof.value) {
-    return claimFails("proof-entry-absent", std::string("the ") + std::string(Record::kEncodingName) +
+    return claimFails("proof-entry-absent", std::string("the ") +
+                                                std::string(Record::kEncodingName) +
                                                 " does not exist under this root");
   }
   auto record = core::decode<Record>(*proof.value);
@@ -64,7 +65,8 @@ core::Status verifyTokenOwner(const core::CryptoSuite& suite, const Hash256& roo
                               const TokenId& token, const Address& owner, const StateProof& proof) {
   auto record = provenRecord<TokenRecord>(suite, root, proof, state_keys::token(token));
   if (!record) return record.status();
-  if (record->burned) return claimFails("token-burned", "token " + token.toString() + " was burned");
+  if (record->burned)
+    return claimFails("token-burned", "token " + token.toString() + " was burned");
   if (record->owner != owner) {
     return claimFails("owner-mismatch", "token " + token.toString() + " is owned by " +
                                             record->owner.hex() + ", not " + owner.hex());
@@ -78,10 +80,10 @@ core::Status verifySeriesSupply(const core::CryptoSuite& suite, const Hash256& r
   auto record = provenRecord<SeriesRecord>(suite, root, proof, state_keys::series(series));
   if (!record) return record.status();
   if (record->editionCap != cap || record->minted != minted || record->burned != burned) {
-    return claimFails("supply-mismatch",
-                      "series " + series.toString() + " has cap " + std::to_string(record->editionCap) +
-                          ", minted " + std::to_string(record->minted) + ", burned " +
-                          std::to_string(record->burned));
+    return claimFails("supply-mismatch", "series " + series.toString() + " has cap " +
+                                             std::to_string(record->editionCap) + ", minted " +
+                                             std::to_string(record->minted) + ", burned " +
+                                             std::to_string(record->burned));
   }
   if (record->minted > record->editionCap) {
     return claimFails("supply-over-cap", "the proven state breaks the cap");
@@ -92,7 +94,8 @@ core::Status verifySeriesSupply(const core::CryptoSuite& suite, const Hash256& r
 core::Status verifyBoxContent(const core::CryptoSuite& suite, const Hash256& root,
                               const TokenId& box, SeriesId item, const StateProof& boxProof,
                               const StateProof& sealingBlockHashProof) {
-  auto record = provenRecord<BlindBoxRecord>(suite, root, boxProof, state_keys::blindBox(box.series));
+  auto record =
+      provenRecord<BlindBoxRecord>(suite, root, boxProof, state_keys::blindBox(box.series));
   if (!record) return record.status();
   if (record->stage != BlindBoxStage::kRevealed) {
     return claimFails("box-not-revealed", "the blind box has not been revealed");
@@ -112,8 +115,8 @@ core::Status verifyBoxContent(const core::CryptoSuite& suite, const Hash256& roo
     return claimFails("box-not-found", "the box serial is outside the box series");
   }
   if (items[box.serial - 1] != item) {
-    return claimFails("item-mismatch", "box " + box.toString() + " held series " +
-                                           items[box.serial - 1].toString());
+    return claimFails("item-mismatch",
+                      "box " + box.toString() + " held series " + items[box.serial - 1].toString());
   }
   return {};
 }
@@ -122,7 +125,8 @@ core::Status verifyLotteryWinners(const core::CryptoSuite& suite, const Hash256&
                                   LotteryId lottery, const std::vector<std::uint64_t>& winners,
                                   const StateProof& lotteryProof,
                                   const StateProof& commitBlockHashProof) {
-  auto record = provenRecord<LotteryRecord>(suite, root, lotteryProof, state_keys::lottery(lottery));
+  auto record =
+      provenRecord<LotteryRecord>(suite, root, lotteryProof, state_keys::lottery(lottery));
   if (!record) return record.status();
   if (!record->drawn) return claimFails("lottery-not-drawn", "the lottery has not been drawn");
   if (seedCommitment(suite, record->seed) != record->seedCommitment) {
@@ -131,10 +135,12 @@ core::Status verifyLotteryWinners(const core::CryptoSuite& suite, const Hash256&
   auto commit = provenRecord<BlockHashRecord>(suite, root, commitBlockHashProof,
                                               state_keys::blockHash(record->committedAtHeight));
   if (!commit) return commit.status();
-  Hash256 drawSeed = lotteryDrawSeed(suite, record->seed, commit->hash, record->entrantsRoot, lottery);
+  Hash256 drawSeed =
+      lotteryDrawSeed(suite, record->seed, commit->hash, record->entrantsRoot, lottery);
   auto recomputed = drawLotteryWinners(suite, drawSeed, record->entrantCount, record->winnerCount);
   if (recomputed != record->winners) {
-    return claimFails("winners-not-recomputable", "the stored winners differ from the recomputed ones");
+    return claimFails("winners-not-recomputable",
+                      "the stored winners differ from the recomputed ones");
   }
   if (recomputed != winners) {
     return claimFails("winners-mismatch", "the claimed winners are not the drawn ones");

@@ -31,7 +31,8 @@ class TreeUpdater {
       : suite_(suite), source_(source) {}
 
   // Applies updates[begin, end) (sorted by key hash, sharing `depth` leading bits) to `node`.
-  std::optional<Subtree> update(const Subtree& node, std::size_t depth, std::span<MerkleUpdate> updates) {
+  std::optional<Subtree> update(const Subtree& node, std::size_t depth,
+                                std::span<MerkleUpdate> updates) {
     if (updates.empty()) return node;
     if (node.isEmpty()) return build(depth, updates, std::nullopt);
     std::optional<MerkleNode> stored = find(node.hash);
@@ -61,9 +62,9 @@ class TreeUpdater {
   }
 
   static std::size_t splitByBit(std::span<MerkleUpdate> updates, std::size_t depth) {
-    auto firstRight = std::partition_point(updates.begin(), updates.end(), [&](const MerkleUpdate& u) {
-      return !bitAt(u.keyHash, depth);
-    });
+    auto firstRight =
+        std::partition_point(updates.begin(), updates.end(),
+                             [&](const MerkleUpdate& u) { return !bitAt(u.keyHash, depth); });
     return static_cast<std::size_t>(firstRight - updates.begin());
   }
 
@@ -112,7 +113,8 @@ class TreeUpdater {
     if (left.isEmpty() && right.isEmpty()) return {};
     if (left.isEmpty() && right.isLeaf) return right;
     if (right.isEmpty() && left.isLeaf) return left;
-    Hash256 hash = suite_.hash({core::ByteView(&kInternalPrefix, 1), left.hash.view(), right.hash.view()});
+    Hash256 hash =
+        suite_.hash({core::ByteView(&kInternalPrefix, 1), left.hash.view(), right.hash.view()});
     newNodes_.emplace(hash, MerkleNode{false, left.hash, right.hash});
     return Subtree{hash, false};
   }
@@ -197,7 +199,8 @@ core::Status verifyMerkleProof(const core::CryptoSuite& suite, const Hash256& ro
         return failure("proof-value-mismatch", "the proven value differs from the claimed one");
       }
     } else {
-      if (valueHash) return failure("proof-key-absent", "the proof shows another key, not this one");
+      if (valueHash)
+        return failure("proof-key-absent", "the proof shows another key, not this one");
       // Another key's leaf proves absence only if it sits on this key's path.
       for (std::size_t i = 0; i < depth; ++i) {
         if (bitAt(leaf.first, i) != bitAt(keyHash, i)) {
@@ -215,7 +218,8 @@ core::Status verifyMerkleProof(const core::CryptoSuite& suite, const Hash256& ro
                ? suite.hash({core::ByteView(&kInternalPrefix, 1), sibling.view(), hash.view()})
                : suite.hash({core::ByteView(&kInternalPrefix, 1), hash.view(), sibling.view()});
   }
-  if (hash != root) return failure("proof-root-mismatch", "the proof does not lead to the state root");
+  if (hash != root)
+    return failure("proof-root-mismatch", "the proof does not lead to the state root");
   return {};
 }
 

@@ -7,7 +7,8 @@ class KeyBuilder {
  public:
   explicit KeyBuilder(char prefix) { key_.push_back(static_cast<std::uint8_t>(prefix)); }
   KeyBuilder& number(std::uint64_t value) {
-    for (int shift = 56; shift >= 0; shift -= 8) key_.push_back(static_cast<std::uint8_t>(value >> shift));
+    for (int shift = 56; shift >= 0; shift -= 8)
+      key_.push_back(static_cast<std::uint8_t>(value >> shift));
     return *this;
   }
   KeyBuilder& bytes(ByteView bytes) {

@@ -31,8 +31,8 @@ bool textFits(const std::string& text, std::size_t maxBytes) {
 Status checkText(const std::string& text, std::size_t maxBytes, const std::string& reason,
                  std::string_view what) {
   if (textFits(text, maxBytes)) return {};
-  return invalid(reason, std::string(what) + " must be 1 to " + std::to_string(maxBytes) +
-                             " bytes of UTF-8");
+  return invalid(
+      reason, std::string(what) + " must be 1 to " + std::to_string(maxBytes) + " bytes of UTF-8");
 }
 
 Status checkAddress(const Address& address, std::string_view what) {
@@ -47,8 +47,9 @@ Status checkHash(const Hash256& hash, const std::string& reason, std::string_vie
 
 Status checkToken(const TokenId& token) {
   if (token.series.value() != 0 && token.serial != 0) return {};
-  return invalid("token-invalid", "token " + token.toString() + " does not exist: series and "
-                                                                 "serial start at 1");
+  return invalid("token-invalid", "token " + token.toString() +
+                                      " does not exist: series and "
+                                      "serial start at 1");
 }
 
 Status checkPolicy(const SeriesPolicy& policy) {
@@ -68,10 +69,12 @@ Status checkSeriesCounts(const std::vector<SeriesCount>& entries, std::size_t ma
   std::uint64_t total = 0;
   for (const SeriesCount& entry : entries) {
     if (entry.series.value() == 0 || entry.count == 0) {
-      return invalid(prefix + "-entry-invalid", "every entry needs a series and a count of 1 or more");
+      return invalid(prefix + "-entry-invalid",
+                     "every entry needs a series and a count of 1 or more");
     }
     if (!seen.insert(entry.series).second) {
-      return invalid(prefix + "-duplicate", "series " + entry.series.toString() + " is listed twice");
+      return invalid(prefix + "-duplicate",
+                     "series " + entry.series.toString() + " is listed twice");
     }
     total += entry.count;
   }
@@ -395,10 +398,10 @@ ChangeMembership ChangeMembership::decodeFrom(Reader& reader) {
 // ---- Context-free checks ----
 
 Status RegisterIssuer::check() const {
-  return firstFailure({checkAddress(issuer, "the issuer"),
-                       checkText(displayName, lim::kMaxNameBytes, "display-name-invalid",
-                                 "the display name"),
-                       checkHash(licenceHash, "licence-hash-missing", "the licence hash")});
+  return firstFailure(
+      {checkAddress(issuer, "the issuer"),
+       checkText(displayName, lim::kMaxNameBytes, "display-name-invalid", "the display name"),
+       checkHash(licenceHash, "licence-hash-missing", "the licence hash")});
 }
 
 Status CreateSeries::check() const {
@@ -425,16 +428,16 @@ Status CreateSeries::check() const {
                                            " basis points (30%)");
   }
   if (rights.size() > lim::kMaxRights) {
-    return invalid("rights-too-many", "a series has at most " + std::to_string(lim::kMaxRights) +
-                                          " rights");
+    return invalid("rights-too-many",
+                   "a series has at most " + std::to_string(lim::kMaxRights) + " rights");
   }
   std::set<std::uint32_t> ids;
   for (const RightDefinition& right : rights) {
     if (!ids.insert(right.id).second) {
       return invalid("right-duplicate", "right " + std::to_string(right.id) + " is listed twice");
     }
-    if (Status status = checkText(right.kind, lim::kMaxNameBytes, "right-kind-invalid",
-                                  "a right's kind");
+    if (Status status =
+            checkText(right.kind, lim::kMaxNameBytes, "right-kind-invalid", "a right's kind");
         !status.isOk()) {
       return status;
     }
@@ -450,8 +453,8 @@ Status UpdateSeriesPolicy::check() const { return checkPolicy(policy); }
 
 Status Mint::check() const {
   if (recipients.empty() || recipients.size() > lim::kMaxMintBatch) {
-    return invalid("mint-batch-size", "a mint names 1 to " + std::to_string(lim::kMaxMintBatch) +
-                                          " recipients");
+    return invalid("mint-batch-size",
+                   "a mint names 1 to " + std::to_string(lim::kMaxMintBatch) + " recipients");
   }
   for (const Address& recipient : recipients) {
     if (Status status = checkAddress(recipient, "a recipient"); !status.isOk()) return status;
@@ -466,8 +469,8 @@ Status Transfer::check() const {
 Status Burn::check() const { return checkToken(token); }
 
 Status CommitBlindBox::check() const {
-  if (Status status = checkSeriesCounts(contents, lim::kMaxBlindBoxItemKinds,
-                                        lim::kMaxBlindBoxSize, "blind-box");
+  if (Status status = checkSeriesCounts(contents, lim::kMaxBlindBoxItemKinds, lim::kMaxBlindBoxSize,
+                                        "blind-box");
       !status.isOk()) {
     return status;
   }
@@ -494,8 +497,9 @@ Status CommitLottery::check() const {
                    "a lottery has 1 to " + std::to_string(lim::kMaxLotteryWinners) +
                        " winners, and no more winners than entrants");
   }
-  return firstFailure({checkHash(entrantsRoot, "entrants-root-missing", "the entrants root"),
-                       checkHash(seedCommitment, "seed-commitment-missing", "the seed commitment")});
+  return firstFailure(
+      {checkHash(entrantsRoot, "entrants-root-missing", "the entrants root"),
+       checkHash(seedCommitment, "seed-commitment-missing", "the seed commitment")});
 }
 
 Status DrawLottery::check() const { return {}; }
@@ -514,12 +518,14 @@ Status CreateRecipe::check() const {
   if (!(opensAt < closesAt)) {
     return invalid("recipe-window-invalid", "a recipe must open before it closes");
   }
-  if (maxSyntheses < 1) return invalid("recipe-limit-invalid", "a recipe allows at least one synthesis");
+  if (maxSyntheses < 1)
+    return invalid("recipe-limit-invalid", "a recipe allows at least one synthesis");
   return {};
 }
 
 Status Synthesise::check() const {
-  if (inputs.empty()) return invalid("synthesis-inputs-missing", "a synthesis burns at least one token");
+  if (inputs.empty())
+    return invalid("synthesis-inputs-missing", "a synthesis burns at least one token");
   std::set<TokenId> seen;
   for (const TokenId& token : inputs) {
     if (Status status = checkToken(token); !status.isOk()) return status;
@@ -531,10 +537,10 @@ Status Synthesise::check() const {
 }
 
 Status SettleTrade::check() const {
-  if (Status status = firstFailure({checkToken(token), checkAddress(seller, "the seller"),
-                                    checkAddress(buyer, "the buyer"),
-                                    checkText(paymentReference, lim::kMaxPaymentReferenceBytes,
-                                              "payment-reference-invalid", "the payment reference")});
+  if (Status status = firstFailure(
+          {checkToken(token), checkAddress(seller, "the seller"), checkAddress(buyer, "the buyer"),
+           checkText(paymentReference, lim::kMaxPaymentReferenceBytes, "payment-reference-invalid",
+                     "the payment reference")});
       !status.isOk()) {
     return status;
   }
@@ -563,15 +569,15 @@ Status SetFrozen::check() const {
 Status GrantRoles::check() const {
   constexpr std::uint32_t grantable = kRoleGovernance | kRoleVerifier | kRoleMarket;
   if ((roles & ~grantable) != 0) {
-    return invalid("roles-invalid", "only governance, verifier and market roles can be granted; "
-                                    "admins change by membership quorum");
+    return invalid("roles-invalid",
+                   "only governance, verifier and market roles can be granted; "
+                   "admins change by membership quorum");
   }
   return checkAddress(account, "the account");
 }
 
 Status ChangeMembership::check() const {
-  if (action == MembershipAction::kAddMember &&
-      !textFits(name, lim::kMaxNameBytes)) {
+  if (action == MembershipAction::kAddMember && !textFits(name, lim::kMaxNameBytes)) {
     return invalid("member-name-invalid", "a new member needs a name of 1 to " +
                                               std::to_string(lim::kMaxNameBytes) + " bytes");
   }
@@ -589,11 +595,11 @@ Status ChangeMembership::check() const {
 
 std::string_view operationName(const Operation& operation) {
   static constexpr std::string_view kNames[] = {
-      "register-issuer", "create-series",     "update-series-policy", "mint",
-      "transfer",        "burn",              "commit-blind-box",     "seal-blind-box",
-      "reveal-blind-box", "open-blind-box",   "refund-blind-box",     "commit-lottery",
-      "draw-lottery",    "create-recipe",     "synthesise",           "settle-trade",
-      "redeem-right",    "set-frozen",        "grant-roles",          "change-membership"};
+      "register-issuer",  "create-series",  "update-series-policy", "mint",
+      "transfer",         "burn",           "commit-blind-box",     "seal-blind-box",
+      "reveal-blind-box", "open-blind-box", "refund-blind-box",     "commit-lottery",
+      "draw-lottery",     "create-recipe",  "synthesise",           "settle-trade",
+      "redeem-right",     "set-frozen",     "grant-roles",          "change-membership"};
   static_assert(std::size(kNames) == std::variant_size_v<Operation>);
   return kNames[operation.index()];
 }
@@ -671,10 +677,10 @@ Status checkTransaction(const ChainParameters& chain, const SignedTransaction& s
                                       ", this is chain " + chain.chainId.hex());
   }
   if (transaction.signer.suite() != chain.suite) {
-    return invalid("signer-wrong-suite", std::string("the signer's key is ") +
-                                             std::string(core::suiteName(transaction.signer.suite())) +
-                                             ", this chain uses " +
-                                             std::string(core::suiteName(chain.suite)));
+    return invalid("signer-wrong-suite",
+                   std::string("the signer's key is ") +
+                       std::string(core::suiteName(transaction.signer.suite())) +
+                       ", this chain uses " + std::string(core::suiteName(chain.suite)));
   }
   if (Status status = std::visit([](const auto& op) { return op.check(); }, transaction.operation);
       !status.isOk()) {

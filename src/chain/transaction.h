@@ -268,11 +268,10 @@ struct ChangeMembership {
   friend bool operator==(const ChangeMembership&, const ChangeMembership&) = default;
 };
 
-using Operation =
-    std::variant<RegisterIssuer, CreateSeries, UpdateSeriesPolicy, Mint, Transfer, Burn,
-                 CommitBlindBox, SealBlindBox, RevealBlindBox, OpenBlindBox, RefundBlindBox,
-                 CommitLottery, DrawLottery, CreateRecipe, Synthesise, SettleTrade, RedeemRight,
-                 SetFrozen, GrantRoles, ChangeMembership>;
+using Operation = std::variant<RegisterIssuer, CreateSeries, UpdateSeriesPolicy, Mint, Transfer,
+                               Burn, CommitBlindBox, SealBlindBox, RevealBlindBox, OpenBlindBox,
+                               RefundBlindBox, CommitLottery, DrawLottery, CreateRecipe, Synthesise,
+                               SettleTrade, RedeemRight, SetFrozen, GrantRoles, ChangeMembership>;
 
 // "register-issuer", "mint", ...: the operation's name in receipts and the API.
 std::string_view operationName(const Operation& operation);

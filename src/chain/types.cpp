@@ -54,7 +54,8 @@ void PolicyVersion::encodeTo(Writer& writer) const {
 }
 PolicyVersion PolicyVersion::decodeFrom(Reader& reader) {
   PolicyVersion entry;
-  entry.version = static_cast<std::uint32_t>(reader.varintAtMost(lim::kMaxPolicyVersions, "policy version"));
+  entry.version =
+      static_cast<std::uint32_t>(reader.varintAtMost(lim::kMaxPolicyVersions, "policy version"));
   entry.effectiveFromHeight = reader.varint();
   entry.policy = SeriesPolicy::decodeFrom(reader);
   return entry;
@@ -146,7 +147,8 @@ SeriesRecord SeriesRecord::decodeFrom(Reader& reader) {
   record.creator = readFixed<Address>(reader);
   record.royaltyBasisPoints =
       static_cast<std::uint32_t>(reader.varintAtMost(lim::kMaxRoyaltyBasisPoints, "royalty"));
-  record.policyVersions = readList<PolicyVersion>(reader, lim::kMaxPolicyVersions, "policy versions");
+  record.policyVersions =
+      readList<PolicyVersion>(reader, lim::kMaxPolicyVersions, "policy versions");
   record.rights = readList<RightDefinition>(reader, lim::kMaxRights, "rights");
   record.minted = reader.varint();
   record.burned = reader.varint();
@@ -174,7 +176,8 @@ TokenRecord TokenRecord::decodeFrom(Reader& reader) {
   record.owner = readFixed<Address>(reader);
   record.mintedAt = readTime(reader);
   record.lastTransferAt = readTime(reader);
-  record.transferCount = static_cast<std::uint32_t>(reader.varintAtMost(UINT32_MAX, "transfer count"));
+  record.transferCount =
+      static_cast<std::uint32_t>(reader.varintAtMost(UINT32_MAX, "transfer count"));
   record.burned = reader.boolean();
   record.frozen = reader.boolean();
   record.frozenReason = reader.string(lim::kMaxReasonBytes, "frozen reason");
@@ -266,7 +269,8 @@ RecipeRecord RecipeRecord::decodeFrom(Reader& reader) {
   record.output = readId<SeriesId>(reader);
   record.opensAt = readTime(reader);
   record.closesAt = readTime(reader);
-  record.maxSyntheses = static_cast<std::uint32_t>(reader.varintAtMost(UINT32_MAX, "max syntheses"));
+  record.maxSyntheses =
+      static_cast<std::uint32_t>(reader.varintAtMost(UINT32_MAX, "max syntheses"));
   record.synthesised = static_cast<std::uint32_t>(reader.varintAtMost(UINT32_MAX, "synthesised"));
   return record;
 }

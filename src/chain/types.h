@@ -112,7 +112,8 @@ enum RoleBits : std::uint32_t {
   kRoleVerifier = 1u << 2,    // redeems rights (with the holder's consent)
   kRoleMarket = 1u << 3,      // records consignment-market settlements
 };
-inline constexpr std::uint32_t kAllRoles = kRoleAdmin | kRoleGovernance | kRoleVerifier | kRoleMarket;
+inline constexpr std::uint32_t kAllRoles =
+    kRoleAdmin | kRoleGovernance | kRoleVerifier | kRoleMarket;
 
 // ---- Records kept in state. Each has a version byte of its own (core/encoding.h). ----
 
@@ -188,7 +189,12 @@ struct TokenRecord {
   friend bool operator==(const TokenRecord&, const TokenRecord&) = default;
 };
 
-enum class BlindBoxStage : std::uint8_t { kCommitted = 1, kSealed = 2, kRevealed = 3, kExpired = 4 };
+enum class BlindBoxStage : std::uint8_t {
+  kCommitted = 1,
+  kSealed = 2,
+  kRevealed = 3,
+  kExpired = 4
+};
 
 struct BlindBoxRecord {
   static constexpr std::uint8_t kEncodingVersion = 1;
@@ -199,8 +205,8 @@ struct BlindBoxRecord {
   Timestamp revealDeadline;
   BlindBoxStage stage = BlindBoxStage::kCommitted;
   std::uint64_t sealedAtHeight = 0;
-  Hash256 seed;          // zero until revealed
-  Hash256 shuffleSeed;   // from the seed and the sealing block's hash; zero until revealed
+  Hash256 seed;         // zero until revealed
+  Hash256 shuffleSeed;  // from the seed and the sealing block's hash; zero until revealed
   std::uint64_t opened = 0;
 
   void encodeTo(core::Writer& writer) const;
@@ -225,8 +231,8 @@ struct LotteryRecord {
   static constexpr std::string_view kEncodingName = "lottery";
   LotteryId id;
   Address issuer;
-  SeriesId series;         // the series the lottery sells
-  Hash256 entrantsRoot;    // list Merkle root of the entrant list (chain/merkle_list.h)
+  SeriesId series;       // the series the lottery sells
+  Hash256 entrantsRoot;  // list Merkle root of the entrant list (chain/merkle_list.h)
   std::uint64_t entrantCount = 0;
   std::uint32_t winnerCount = 0;
   Hash256 seedCommitment;

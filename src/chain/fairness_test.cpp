@@ -163,6 +163,7 @@ TEST(LotteryFairnessTest, WinnersAreRecomputableFromThePublishedEntrants) {
   SeriesId series = t.createSeries(0, 100);
   // The platform publishes the entrant list (here, hashes of entrant ids) and commits its root.
   std::vector<Hash256> entrants;
+  entrants.reserve(5000);
   for (int i = 0; i < 5000; ++i) entrants.push_back(testHash("entrant " + std::to_string(i)));
   Hash256 root = listMerkleRoot(suite(), entrants);
   Hash256 seed = testHash("lottery seed");

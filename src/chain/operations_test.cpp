@@ -20,7 +20,7 @@ using testing::testHash;
     EXPECT_FALSE(r_.message.empty());             \
   } while (false)
 
-constexpr std::int64_t kDay = 24 * 60 * 60 * 1000;
+constexpr std::int64_t kDay = std::int64_t{24} * 60 * 60 * 1000;
 
 class OperationsTest : public ::testing::Test {
  protected:
@@ -556,7 +556,8 @@ TEST_F(RedeemTest, RefusesBadConsents) {
 class MembershipTest : public OperationsTest {
  protected:
   ChangeMembership change(MembershipAction action, const core::PublicKey& key,
-                          std::vector<std::size_t> approvingMembers, std::string name = "notary") {
+                          const std::vector<std::size_t>& approvingMembers,
+                          std::string name = "notary") {
     auto consortium = t.read<ConsortiumRecord>(state_keys::consortium());
     ChangeMembership op{action, key, std::move(name), {}};
     Bytes message = membershipChangeMessage(t.parameters().chainId, consortium->membershipVersion,
@@ -619,7 +620,7 @@ TEST_F(MembershipTest, AdminsChangeByQuorumToo) {
 
 TEST_F(OperationsTest, BlocksMustFollowTheChain) {
   Block good = t.chain().nextBlock({}, t.now() + core::Duration(1));
-  auto expectRefused = [&](Block block, const char* reason) {
+  auto expectRefused = [&](const Block& block, const char* reason) {
     auto outcome = t.chain().apply(block);
     EXPECT_FALSE(outcome.ok());
     EXPECT_EQ(outcome.status().reason(), reason);

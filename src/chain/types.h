@@ -57,7 +57,7 @@ inline constexpr std::uint32_t kMaxLotteryWinners = 10'000;
 inline constexpr std::size_t kMaxRecipeInputKinds = 8;
 inline constexpr std::uint32_t kMaxRecipeInputTokens = 50;
 inline constexpr std::size_t kMaxMembers = 64;
-inline constexpr std::size_t kMaxTransactionBytes = 64 * 1024;
+inline constexpr std::size_t kMaxTransactionBytes = std::size_t{64} * 1024;
 inline constexpr std::size_t kMaxBlockTransactions = 10'000;
 }  // namespace limits
 

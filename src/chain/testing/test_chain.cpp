@@ -108,7 +108,7 @@ SeriesId TestChain::createSeries(std::size_t issuerIndex, std::uint64_t cap, Ser
 }
 
 std::uint64_t TestChain::mint(std::size_t issuerIndex, SeriesId series,
-                              std::vector<std::size_t> collectors) {
+                              const std::vector<std::size_t>& collectors) {
   Mint op{series, {}};
   for (std::size_t index : collectors) op.recipients.push_back(address(collector(index)));
   Receipt receipt = run(issuer(issuerIndex), op);

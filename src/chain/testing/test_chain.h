@@ -44,7 +44,8 @@ class TestChain {
   SeriesId createSeries(std::size_t issuerIndex, std::uint64_t cap, SeriesPolicy policy = {},
                         std::vector<RightDefinition> rights = {}, std::uint32_t royalty = 500);
   // Mints to the given collectors; returns the first serial.
-  std::uint64_t mint(std::size_t issuerIndex, SeriesId series, std::vector<std::size_t> collectors);
+  std::uint64_t mint(std::size_t issuerIndex, SeriesId series,
+                     const std::vector<std::size_t>& collectors);
 
   template <typename Record>
   std::optional<Record> read(const Bytes& key) const {

@@ -20,6 +20,7 @@ if(JIANCANG_FUZZ)
   endif()
   # Libraries get coverage instrumentation; only the fuzz executables link the libFuzzer main.
   target_compile_options(jiancang_build_flags INTERFACE
-    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+    -UNDEBUG)  # invariant assertions stay on while fuzzing
   target_link_options(jiancang_build_flags INTERFACE -fsanitize=address,undefined)
 endif()

@@ -17,31 +17,38 @@ bool bitAt(const Hash256& keyHash, std::size_t depth) {
   return (keyHash.array()[depth / 8] >> (7 - depth % 8) & 1) != 0;
 }
 
-// The node a subtree update produced: its hash and whether it is a single leaf (which may move
-// up past an empty sibling).
+// The node a subtree update produced: its hash and, when known, whether it is a single leaf
+// (which may move up past an empty sibling). Untouched children are not looked up unless their
+// sibling turns out empty: that lookup per level was most of the cost of an update.
 struct Subtree {
   Hash256 hash;
-  bool isLeaf = false;
+  std::optional<bool> isLeaf;
   bool isEmpty() const { return hash.isZero(); }
 };
 
 class TreeUpdater {
  public:
-  TreeUpdater(const core::CryptoSuite& suite, const MerkleNodeSource& source)
-      : suite_(suite), source_(source) {}
+  TreeUpdater(const core::CryptoSuite& suite, const MerkleNodeSource& source,
+              std::size_t updateCount)
+      : suite_(suite), source_(source) {
+    // About one leaf and a path's worth of internal nodes per update; growing the map as we go
+    // cost more than the hashing.
+    newNodes_.reserve(updateCount * 24);
+  }
 
   // Applies updates[begin, end) (sorted by key hash, sharing `depth` leading bits) to `node`.
   std::optional<Subtree> update(const Subtree& node, std::size_t depth,
                                 std::span<MerkleUpdate> updates) {
     if (updates.empty()) return node;
     if (node.isEmpty()) return build(depth, updates, std::nullopt);
-    std::optional<MerkleNode> stored = find(node.hash);
+    // update() only descends into the old tree, whose nodes are all in the source.
+    std::optional<MerkleNode> stored = source_.findNode(node.hash);
     if (!stored) return std::nullopt;
     if (stored->isLeaf) return build(depth, updates, stored);
     auto split = splitByBit(updates, depth);
-    auto left = update(childOf(stored->first), depth + 1, updates.first(split));
+    auto left = update(Subtree{stored->first, std::nullopt}, depth + 1, updates.first(split));
     if (!left) return std::nullopt;
-    auto right = update(childOf(stored->second), depth + 1, updates.subspan(split));
+    auto right = update(Subtree{stored->second, std::nullopt}, depth + 1, updates.subspan(split));
     if (!right) return std::nullopt;
     return join(*left, *right);
   }
@@ -55,10 +62,12 @@ class TreeUpdater {
     return source_.findNode(hash);
   }
 
-  Subtree childOf(const Hash256& hash) {
-    if (hash.isZero()) return {};
-    auto node = find(hash);
-    return Subtree{hash, node && node->isLeaf};
+  // Whether a non-empty subtree is a single leaf, looking it up if not yet known.
+  std::optional<bool> isLeaf(const Subtree& subtree) const {
+    if (subtree.isLeaf) return subtree.isLeaf;
+    auto node = find(subtree.hash);
+    if (!node) return std::nullopt;
+    return node->isLeaf;
   }
 
   static std::size_t splitByBit(std::span<MerkleUpdate> updates, std::size_t depth) {
@@ -84,7 +93,7 @@ class TreeUpdater {
       }
     }
     if (existingSurvives) ++live;
-    if (live == 0) return Subtree{};
+    if (live == 0) return Subtree{Hash256(), false};
     if (live == 1) {
       if (existingSurvives) return makeLeaf(existingLeaf->first, existingLeaf->second);
       return makeLeaf(onlyUpdate->keyHash, *onlyUpdate->valueHash);
@@ -109,10 +118,14 @@ class TreeUpdater {
   }
 
   // An internal node over two children; a lone leaf moves up instead (compression).
-  Subtree join(const Subtree& left, const Subtree& right) {
-    if (left.isEmpty() && right.isEmpty()) return {};
-    if (left.isEmpty() && right.isLeaf) return right;
-    if (right.isEmpty() && left.isLeaf) return left;
+  std::optional<Subtree> join(const Subtree& left, const Subtree& right) {
+    if (left.isEmpty() && right.isEmpty()) return Subtree{Hash256(), false};
+    if (left.isEmpty() || right.isEmpty()) {
+      const Subtree& only = left.isEmpty() ? right : left;
+      auto onlyIsLeaf = isLeaf(only);
+      if (!onlyIsLeaf) return std::nullopt;
+      if (*onlyIsLeaf) return Subtree{only.hash, true};
+    }
     Hash256 hash =
         suite_.hash({core::ByteView(&kInternalPrefix, 1), left.hash.view(), right.hash.view()});
     newNodes_.emplace(hash, MerkleNode{false, left.hash, right.hash});
@@ -151,13 +164,8 @@ std::optional<MerkleUpdateResult> updateMerkleTree(const core::CryptoSuite& suit
                                                    std::vector<MerkleUpdate> updates) {
   std::sort(updates.begin(), updates.end(),
             [](const MerkleUpdate& a, const MerkleUpdate& b) { return a.keyHash < b.keyHash; });
-  TreeUpdater updater(suite, source);
-  Subtree start{root, false};
-  if (!root.isZero()) {
-    auto node = source.findNode(root);
-    if (!node) return std::nullopt;
-    start.isLeaf = node->isLeaf;
-  }
+  TreeUpdater updater(suite, source, updates.size());
+  Subtree start{root, std::nullopt};
   auto result = updater.update(start, 0, updates);
   if (!result) return std::nullopt;
   return MerkleUpdateResult{result->hash, updater.takeNodes()};

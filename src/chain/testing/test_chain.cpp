@@ -1,13 +1,14 @@
 #include <chain/testing/test_chain.h>
 
 #include <cstdlib>
+#include <map>
 
 namespace jiancang::chain::testing {
 namespace {
 
 constexpr std::size_t kActors = 9 + TestChain::kCollectors;
 
-std::vector<core::KeyPair> makeKeys(core::SuiteId suite) {
+std::vector<core::KeyPair> deriveKeys(core::SuiteId suite) {
   std::vector<core::KeyPair> keys;
   for (std::size_t i = 0; i < kActors; ++i) {
     Hash256 secret = testHash("actor " + std::to_string(i));
@@ -16,6 +17,18 @@ std::vector<core::KeyPair> makeKeys(core::SuiteId suite) {
     keys.push_back(std::move(pair).value());
   }
   return keys;
+}
+
+std::vector<core::KeyPair> makeKeys(core::SuiteId suite) {
+  static const std::vector<core::KeyPair> ed25519 = deriveKeys(core::SuiteId::kEd25519Sha256);
+  static const std::vector<core::KeyPair> sm2 = deriveKeys(core::SuiteId::kSm2Sm3);
+  const std::vector<core::KeyPair>& source = suite == core::SuiteId::kSm2Sm3 ? sm2 : ed25519;
+  std::vector<core::KeyPair> copy;
+  for (const core::KeyPair& pair : source) {
+    copy.push_back(
+        core::cryptoSuite(suite).keyPairFromSecret(pair.secretKey.secretBytes()).value());
+  }
+  return copy;
 }
 
 Genesis makeGenesis(core::SuiteId suite, const std::vector<core::KeyPair>& keys) {
@@ -114,6 +127,42 @@ std::uint64_t TestChain::mint(std::size_t issuerIndex, SeriesId series,
   Receipt receipt = run(issuer(issuerIndex), op);
   if (!receipt.ok()) std::abort();
   return receipt.firstSerial;
+}
+
+core::Status checkChainInvariants(const MemoryChain& chain) {
+  auto broken = [](std::string message) {
+    return core::Status(core::ErrorCode::kInternal, "invariant-broken", std::move(message));
+  };
+  std::map<std::uint64_t, std::uint64_t> liveTokens;
+  std::map<std::uint64_t, std::uint64_t> allTokens;
+  for (const auto& [key, value] : chain.entries()) {
+    if (key[0] != 't') continue;
+    auto token = core::decode<TokenRecord>(value);
+    if (!token) return broken("a token record does not decode");
+    std::uint64_t series = 0;
+    for (std::size_t i = 1; i <= 8; ++i) series = series << 8 | key[i];
+    ++allTokens[series];
+    if (!token->burned) {
+      ++liveTokens[series];
+      if (token->owner.isZero()) return broken("a live token has no owner");
+    }
+  }
+  for (const auto& [key, value] : chain.entries()) {
+    if (key[0] != 's') continue;
+    auto series = core::decode<SeriesRecord>(value);
+    if (!series) return broken("a series record does not decode");
+    std::string id = series->id.toString();
+    if (series->minted + series->reserved > series->editionCap) {
+      return broken("series " + id + " exceeds its cap");
+    }
+    if (series->minted - series->burned != liveTokens[series->id.value()]) {
+      return broken("series " + id + ": minted - burned differs from its live tokens");
+    }
+    if (series->minted != allTokens[series->id.value()]) {
+      return broken("series " + id + ": minted differs from its token records");
+    }
+  }
+  return {};
 }
 
 }  // namespace jiancang::chain::testing

@@ -71,6 +71,10 @@ class TestChain {
   Timestamp now_;
 };
 
+// The invariants every state must keep: for each series minted + reserved ≤ cap, every serial
+// 1..minted exists, minted − burned tokens are live, and every live token has an owner.
+core::Status checkChainInvariants(const MemoryChain& chain);
+
 // A 32-byte value from a label, for seeds and hashes in tests.
 Hash256 testHash(std::string_view label);
 

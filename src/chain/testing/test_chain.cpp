@@ -24,6 +24,7 @@ std::vector<core::KeyPair> makeKeys(core::SuiteId suite) {
   static const std::vector<core::KeyPair> sm2 = deriveKeys(core::SuiteId::kSm2Sm3);
   const std::vector<core::KeyPair>& source = suite == core::SuiteId::kSm2Sm3 ? sm2 : ed25519;
   std::vector<core::KeyPair> copy;
+  copy.reserve(source.size());
   for (const core::KeyPair& pair : source) {
     copy.push_back(
         core::cryptoSuite(suite).keyPairFromSecret(pair.secretKey.secretBytes()).value());

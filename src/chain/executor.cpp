@@ -249,10 +249,14 @@ core::Result<BlockOutcome> applyBlock(const ChainParameters& chain, const StateR
                                      "the state has no chain head: apply genesis first"));
   if (!head) return head.status();
 
+  // Each transaction is encoded once: for its hash, and again below for its signature check.
+  std::vector<Bytes> encodedTransactions;
   std::vector<Hash256> transactionHashes;
+  encodedTransactions.reserve(block.transactions.size());
   transactionHashes.reserve(block.transactions.size());
   for (const SignedTransaction& transaction : block.transactions) {
-    transactionHashes.emplace_back(transactionHash(chain, transaction).array());
+    encodedTransactions.push_back(core::encode(transaction));
+    transactionHashes.push_back(suite.hash(encodedTransactions.back()));
   }
   if (Status status = checkHeader(chain, *head, stateRoot, block, transactionHashes);
       !status.isOk()) {
@@ -279,7 +283,8 @@ core::Result<BlockOutcome> applyBlock(const ChainParameters& chain, const StateR
       receipt.message = status.message();
     };
 
-    if (Status status = checkTransaction(chain, signedTransaction, options.verifySignatures);
+    if (Status status = checkTransaction(chain, signedTransaction, options.verifySignatures,
+                                         encodedTransactions[i]);
         !status.isOk()) {
       fail(status);
       continue;

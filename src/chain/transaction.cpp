@@ -20,6 +20,8 @@ namespace lim = limits;
 
 namespace {
 
+constexpr std::string_view kSigningDomain = "jiancang/transaction/v1";
+
 Status invalid(std::string reason, std::string message) {
   return core::invalidArgument(std::move(reason), std::move(message));
 }
@@ -643,8 +645,7 @@ SignedTransaction SignedTransaction::decodeFrom(Reader& reader) {
 }
 
 Bytes transactionSigningMessage(const Transaction& transaction) {
-  static constexpr std::string_view kDomain = "jiancang/transaction/v1";
-  Bytes message(kDomain.begin(), kDomain.end());
+  Bytes message(kSigningDomain.begin(), kSigningDomain.end());
   Bytes encoded = core::encode(transaction);
   message.insert(message.end(), encoded.begin(), encoded.end());
   return message;
@@ -670,7 +671,7 @@ core::Result<SignedTransaction> decodeSignedTransaction(ByteView bytes) {
 }
 
 Status checkTransaction(const ChainParameters& chain, const SignedTransaction& signedTransaction,
-                        bool verifySignature) {
+                        bool verifySignature, ByteView encodedTransaction) {
   const Transaction& transaction = signedTransaction.transaction;
   if (transaction.chainId != chain.chainId) {
     return invalid("wrong-chain", "the transaction is for chain " + transaction.chainId.hex() +
@@ -686,9 +687,22 @@ Status checkTransaction(const ChainParameters& chain, const SignedTransaction& s
       !status.isOk()) {
     return status;
   }
-  if (verifySignature &&
-      !chain.crypto().verify(transaction.signer, transactionSigningMessage(transaction),
-                             signedTransaction.signature)) {
+  if (!verifySignature) return {};
+  Bytes message;
+  if (encodedTransaction.empty()) {
+    message = transactionSigningMessage(transaction);
+  } else {
+    // The canonical Transaction is the canonical SignedTransaction without its signature: both
+    // start with the same version byte and the same fields.
+    static_assert(Transaction::kEncodingVersion == SignedTransaction::kEncodingVersion);
+    assert(encodedTransaction.size() > core::Signature::kSize);
+    ByteView unsigned_ =
+        encodedTransaction.first(encodedTransaction.size() - core::Signature::kSize);
+    message.reserve(kSigningDomain.size() + unsigned_.size());
+    message.assign(kSigningDomain.begin(), kSigningDomain.end());
+    message.insert(message.end(), unsigned_.begin(), unsigned_.end());
+  }
+  if (!chain.crypto().verify(transaction.signer, message, signedTransaction.signature)) {
     return {core::ErrorCode::kUnauthenticated, "bad-signature",
             "the signature does not match the transaction and its signer"};
   }

@@ -318,9 +318,11 @@ core::TxHash transactionHash(const ChainParameters& chain, const SignedTransacti
 core::Result<SignedTransaction> decodeSignedTransaction(ByteView bytes);
 
 // Context-free checks: chain id, suite, every field's shape and range, and (unless told not to)
-// the signature. Runs before ordering; apply runs it again.
+// the signature. Runs before ordering; apply runs it again. A caller that already holds the
+// canonical encoding of `transaction` (the executor, from hashing it) passes it in
+// `encodedTransaction` to spare encoding it again for the signature.
 core::Status checkTransaction(const ChainParameters& chain, const SignedTransaction& transaction,
-                              bool verifySignature = true);
+                              bool verifySignature = true, ByteView encodedTransaction = {});
 
 // The messages signed off-transaction: a holder's redemption consent, a member's approval.
 Bytes redemptionConsentMessage(const core::ChainId& chainId, const TokenId& token,

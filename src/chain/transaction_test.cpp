@@ -107,6 +107,13 @@ TEST(TransactionTest, SignatureChainAndSuiteAreChecked) {
   SignedTransaction otherNonce = good;
   otherNonce.transaction.nonce = 1;  // the signature covers the nonce
   EXPECT_EQ(checkTransaction(t.parameters(), otherNonce).reason(), "bad-signature");
+  // The executor passes the encoding it already has; the verdicts must be the same.
+  EXPECT_TRUE(checkTransaction(t.parameters(), good, true, core::encode(good)).isOk());
+  EXPECT_EQ(
+      checkTransaction(t.parameters(), badSignature, true, core::encode(badSignature)).reason(),
+      "bad-signature");
+  EXPECT_EQ(checkTransaction(t.parameters(), otherNonce, true, core::encode(otherNonce)).reason(),
+            "bad-signature");
   ChainParameters otherChain = t.parameters();
   otherChain.chainId.mutableArray()[0] ^= 1;
   EXPECT_EQ(checkTransaction(otherChain, good).reason(), "wrong-chain");

@@ -1,7 +1,6 @@
 #include <chain/executor.h>
 
 #include <chain/executor_internal.h>
-#include <chain/fair_random.h>
 #include <chain/merkle_list.h>
 
 namespace jiancang::chain {

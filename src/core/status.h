@@ -69,9 +69,6 @@ inline Status failedPrecondition(std::string reason, std::string message) {
 inline Status notFound(std::string reason, std::string message) {
   return {ErrorCode::kNotFound, std::move(reason), std::move(message)};
 }
-inline Status internalError(std::string reason, std::string message) {
-  return {ErrorCode::kInternal, std::move(reason), std::move(message)};
-}
 
 // A value or the Status saying why there is none. Constructing one from an ok Status is a bug.
 template <typename T>

@@ -44,7 +44,7 @@ struct BlockOutcome {
   std::vector<Receipt> receipts;
   StateChanges changes;
   Hash256 stateRoot;
-  MerkleNodeMap newNodes;
+  MerkleNodeList newNodes;
 };
 
 struct ApplyOptions {

@@ -1,6 +1,8 @@
 // What the operation handlers share: the layered state of a transaction and typed access to it.
 #pragma once
 
+#include <unordered_map>
+
 #include <chain/executor.h>
 #include <chain/state_keys.h>
 
@@ -23,15 +25,22 @@ class LayeredState {
   StateChanges writes_;
 };
 
+// Series records already decoded in this block, each with the bytes it came from. Nearly every
+// operation reads its series, and decoding it again was a large part of a transfer's cost. An
+// entry is used only when the stored bytes are identical, so it can never serve a stale record.
+using DecodedSeries = std::unordered_map<std::uint64_t, std::pair<Bytes, SeriesRecord>>;
+
 class TxContext {
  public:
   TxContext(const ChainParameters& chainParameters, const BlockHeader& blockHeader,
-            LayeredState& state, const Address& signerAddress, Receipt& transactionReceipt)
+            LayeredState& state, const Address& signerAddress, Receipt& transactionReceipt,
+            DecodedSeries* decodedSeries = nullptr)
       : chain(chainParameters),
         header(blockHeader),
         signer(signerAddress),
         receipt(transactionReceipt),
-        state_(state) {}
+        state_(state),
+        decodedSeries_(decodedSeries) {}
 
   const ChainParameters& chain;
   const BlockHeader& header;
@@ -47,7 +56,12 @@ class TxContext {
   std::optional<Record> load(const Bytes& key) {
     auto bytes = state_.get(key);
     if (!bytes) return std::nullopt;
-    auto record = core::decode<Record>(*bytes);
+    return decodeRecord<Record>(*bytes);
+  }
+
+  template <typename Record>
+  std::optional<Record> decodeRecord(ByteView bytes) {
+    auto record = core::decode<Record>(bytes);
     if (!record) {
       if (corruption_.isOk()) {
         corruption_ = Status(core::ErrorCode::kCorruption, "state-corrupt",
@@ -96,6 +110,7 @@ class TxContext {
 
  private:
   LayeredState& state_;
+  DecodedSeries* decodedSeries_;
   Status corruption_;
 };
 

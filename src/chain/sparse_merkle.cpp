@@ -17,12 +17,22 @@ bool bitAt(const Hash256& keyHash, std::size_t depth) {
   return (keyHash.array()[depth / 8] >> (7 - depth % 8) & 1) != 0;
 }
 
-// The node a subtree update produced: its hash and, when known, whether it is a single leaf
-// (which may move up past an empty sibling). Untouched children are not looked up unless their
-// sibling turns out empty: that lookup per level was most of the cost of an update.
+// A subtree during an update: its hash and, when known, what it is. A single leaf carries its
+// key hash, so the update can tell whether a key replaces it or splits it without fetching it.
 struct Subtree {
+  enum class Kind : std::uint8_t { kUnknown, kEmpty, kLeaf, kInternal };
   Hash256 hash;
-  std::optional<bool> isLeaf;
+  Kind kind = Kind::kUnknown;
+  Hash256 leafKey;  // kLeaf only
+
+  static Subtree empty() { return {Hash256(), Kind::kEmpty, {}}; }
+  static Subtree leaf(const Hash256& hash, const Hash256& key) { return {hash, Kind::kLeaf, key}; }
+  // A child as its parent describes it.
+  static Subtree child(const Hash256& hash, const std::optional<Hash256>& leafKey) {
+    if (hash.isZero()) return empty();
+    if (leafKey) return leaf(hash, *leafKey);
+    return {hash, Kind::kInternal, {}};
+  }
   bool isEmpty() const { return hash.isZero(); }
 };
 
@@ -31,45 +41,32 @@ class TreeUpdater {
   TreeUpdater(const core::CryptoSuite& suite, const MerkleNodeSource& source,
               std::size_t updateCount)
       : suite_(suite), source_(source) {
-    // About one leaf and a path's worth of internal nodes per update; growing the map as we go
-    // cost more than the hashing.
-    newNodes_.reserve(updateCount * 24);
+    // About one leaf and the unshared part of a path per update.
+    newNodes_.reserve(updateCount * 12);
   }
 
-  // Applies updates[begin, end) (sorted by key hash, sharing `depth` leading bits) to `node`.
-  std::optional<Subtree> update(const Subtree& node, std::size_t depth,
-                                std::span<MerkleUpdate> updates) {
+  // Applies `updates` (sorted by key hash, sharing `depth` leading bits) to `node`.
+  std::optional<Subtree> update(Subtree node, std::size_t depth, std::span<MerkleUpdate> updates) {
     if (updates.empty()) return node;
     if (node.isEmpty()) return build(depth, updates, std::nullopt);
-    // update() only descends into the old tree, whose nodes are all in the source.
+    if (node.kind == Subtree::Kind::kLeaf) return build(depth, updates, node);
+    // Only internal nodes of the old tree (and an old root of unknown kind) are fetched.
     std::optional<MerkleNode> stored = source_.findNode(node.hash);
     if (!stored) return std::nullopt;
-    if (stored->isLeaf) return build(depth, updates, stored);
+    if (stored->isLeaf) return build(depth, updates, Subtree::leaf(node.hash, stored->first));
     auto split = splitByBit(updates, depth);
-    auto left = update(Subtree{stored->first, std::nullopt}, depth + 1, updates.first(split));
+    auto left = update(Subtree::child(stored->first, stored->firstLeafKey), depth + 1,
+                       updates.first(split));
     if (!left) return std::nullopt;
-    auto right = update(Subtree{stored->second, std::nullopt}, depth + 1, updates.subspan(split));
+    auto right = update(Subtree::child(stored->second, stored->secondLeafKey), depth + 1,
+                        updates.subspan(split));
     if (!right) return std::nullopt;
     return join(*left, *right);
   }
 
-  MerkleNodeMap takeNodes() { return std::move(newNodes_); }
+  MerkleNodeList takeNodes() { return std::move(newNodes_); }
 
  private:
-  std::optional<MerkleNode> find(const Hash256& hash) const {
-    auto fresh = newNodes_.find(hash);
-    if (fresh != newNodes_.end()) return fresh->second;
-    return source_.findNode(hash);
-  }
-
-  // Whether a non-empty subtree is a single leaf, looking it up if not yet known.
-  std::optional<bool> isLeaf(const Subtree& subtree) const {
-    if (subtree.isLeaf) return subtree.isLeaf;
-    auto node = find(subtree.hash);
-    if (!node) return std::nullopt;
-    return node->isLeaf;
-  }
-
   static std::size_t splitByBit(std::span<MerkleUpdate> updates, std::size_t depth) {
     auto firstRight =
         std::partition_point(updates.begin(), updates.end(),
@@ -78,32 +75,32 @@ class TreeUpdater {
   }
 
   // Builds the subtree at `depth` from scratch out of `updates` plus an existing leaf, if any
-  // (unless an update replaces or deletes that leaf's key).
+  // (unless an update replaces or deletes that leaf's key). A surviving leaf keeps its hash: a
+  // leaf's hash does not depend on where it sits.
   std::optional<Subtree> build(std::size_t depth, std::span<MerkleUpdate> updates,
-                               const std::optional<MerkleNode>& existingLeaf) {
-    // The leaves that end up in this subtree.
+                               const std::optional<Subtree>& existingLeaf) {
     std::size_t live = 0;
     const MerkleUpdate* onlyUpdate = nullptr;
     bool existingSurvives = existingLeaf.has_value();
     for (const MerkleUpdate& u : updates) {
-      if (existingLeaf && u.keyHash == existingLeaf->first) existingSurvives = false;
+      if (existingLeaf && u.keyHash == existingLeaf->leafKey) existingSurvives = false;
       if (u.valueHash) {
         ++live;
         onlyUpdate = &u;
       }
     }
     if (existingSurvives) ++live;
-    if (live == 0) return Subtree{Hash256(), false};
+    if (live == 0) return Subtree::empty();
     if (live == 1) {
-      if (existingSurvives) return makeLeaf(existingLeaf->first, existingLeaf->second);
+      if (existingSurvives) return existingLeaf;
       return makeLeaf(onlyUpdate->keyHash, *onlyUpdate->valueHash);
     }
     if (depth >= kMaxDepth) return std::nullopt;  // two distinct 256-bit keys cannot get here
     auto split = splitByBit(updates, depth);
-    std::optional<MerkleNode> leftLeaf;
-    std::optional<MerkleNode> rightLeaf;
+    std::optional<Subtree> leftLeaf;
+    std::optional<Subtree> rightLeaf;
     if (existingSurvives) {
-      (bitAt(existingLeaf->first, depth) ? rightLeaf : leftLeaf) = existingLeaf;
+      (bitAt(existingLeaf->leafKey, depth) ? rightLeaf : leftLeaf) = existingLeaf;
     }
     auto left = build(depth + 1, updates.first(split), leftLeaf);
     auto right = build(depth + 1, updates.subspan(split), rightLeaf);
@@ -113,28 +110,43 @@ class TreeUpdater {
 
   Subtree makeLeaf(const Hash256& keyHash, const Hash256& valueHash) {
     Hash256 hash = merkleLeafHash(suite_, keyHash, valueHash);
-    newNodes_.emplace(hash, MerkleNode{true, keyHash, valueHash});
-    return Subtree{hash, true};
+    newNodes_.emplace_back(hash, MerkleNode{true, keyHash, valueHash, {}, {}});
+    return Subtree::leaf(hash, keyHash);
   }
 
   // An internal node over two children; a lone leaf moves up instead (compression).
-  std::optional<Subtree> join(const Subtree& left, const Subtree& right) {
-    if (left.isEmpty() && right.isEmpty()) return Subtree{Hash256(), false};
+  std::optional<Subtree> join(Subtree left, Subtree right) {
+    if (left.isEmpty() && right.isEmpty()) return Subtree::empty();
     if (left.isEmpty() || right.isEmpty()) {
-      const Subtree& only = left.isEmpty() ? right : left;
-      auto onlyIsLeaf = isLeaf(only);
-      if (!onlyIsLeaf) return std::nullopt;
-      if (*onlyIsLeaf) return Subtree{only.hash, true};
+      Subtree& only = left.isEmpty() ? right : left;
+      if (!resolveKind(only)) return std::nullopt;
+      if (only.kind == Subtree::Kind::kLeaf) return only;
     }
     Hash256 hash =
         suite_.hash({core::ByteView(&kInternalPrefix, 1), left.hash.view(), right.hash.view()});
-    newNodes_.emplace(hash, MerkleNode{false, left.hash, right.hash});
-    return Subtree{hash, false};
+    newNodes_.emplace_back(
+        hash, MerkleNode{false, left.hash, right.hash, leafKeyOf(left), leafKeyOf(right)});
+    return Subtree{hash, Subtree::Kind::kInternal, {}};
+  }
+
+  static std::optional<Hash256> leafKeyOf(const Subtree& subtree) {
+    if (subtree.kind == Subtree::Kind::kLeaf) return subtree.leafKey;
+    return std::nullopt;
+  }
+
+  // Learns what an old root of unknown kind is (the only subtree that arrives unknown).
+  bool resolveKind(Subtree& subtree) const {
+    if (subtree.kind != Subtree::Kind::kUnknown) return true;
+    auto node = source_.findNode(subtree.hash);
+    if (!node) return false;
+    subtree = node->isLeaf ? Subtree::leaf(subtree.hash, node->first)
+                           : Subtree{subtree.hash, Subtree::Kind::kInternal, {}};
+    return true;
   }
 
   const core::CryptoSuite& suite_;
   const MerkleNodeSource& source_;
-  MerkleNodeMap newNodes_;
+  MerkleNodeList newNodes_;
 };
 
 }  // namespace
@@ -165,7 +177,7 @@ std::optional<MerkleUpdateResult> updateMerkleTree(const core::CryptoSuite& suit
   std::sort(updates.begin(), updates.end(),
             [](const MerkleUpdate& a, const MerkleUpdate& b) { return a.keyHash < b.keyHash; });
   TreeUpdater updater(suite, source, updates.size());
-  Subtree start{root, std::nullopt};
+  Subtree start = root.isZero() ? Subtree::empty() : Subtree{root, Subtree::Kind::kUnknown, {}};
   auto result = updater.update(start, 0, updates);
   if (!result) return std::nullopt;
   return MerkleUpdateResult{result->hash, updater.takeNodes()};
@@ -249,7 +261,8 @@ MerkleProof MerkleProof::decodeFrom(core::Reader& reader) {
     proof.siblings.push_back(codec::readFixed<Hash256>(reader));
   }
   if (reader.boolean()) {
-    MerkleNode leaf{true, codec::readFixed<Hash256>(reader), codec::readFixed<Hash256>(reader)};
+    MerkleNode leaf{
+        true, codec::readFixed<Hash256>(reader), codec::readFixed<Hash256>(reader), {}, {}};
     proof.terminalLeaf = leaf;
   }
   return proof;

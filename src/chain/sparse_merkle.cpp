@@ -152,9 +152,13 @@ class TreeUpdater {
 }  // namespace
 
 std::optional<MerkleNode> MemoryMerkleNodes::findNode(const Hash256& hash) const {
-  auto found = nodes_.find(hash);
-  if (found == nodes_.end()) return std::nullopt;
-  return found->second;
+  if (auto found = internal_.find(hash); found != internal_.end()) return found->second;
+  if (auto found = leaves_.find(hash); found != leaves_.end()) return found->second;
+  return std::nullopt;
+}
+
+void MemoryMerkleNodes::insert(const MerkleNodeList& nodes) {
+  for (const auto& [hash, node] : nodes) (node.isLeaf ? leaves_ : internal_).emplace(hash, node);
 }
 
 Hash256 merkleKeyHash(const core::CryptoSuite& suite, core::ByteView key) {

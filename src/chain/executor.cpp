@@ -1,5 +1,8 @@
 #include <chain/executor.h>
 
+#include <limits>
+
+#include <chain/codec_internal.h>
 #include <chain/executor_internal.h>
 #include <chain/merkle_list.h>
 
@@ -297,6 +300,9 @@ core::Result<BlockOutcome> applyBlock(const ChainParameters& chain, const StateR
     const SignedTransaction& signedTransaction = block.transactions[i];
     const Transaction& transaction = signedTransaction.transaction;
     Receipt& receipt = outcome.receipts.emplace_back();
+    TransactionWrites discarded;
+    TransactionWrites& writes =
+        options.recordTransactionWrites ? outcome.transactionWrites.emplace_back() : discarded;
     receipt.txHash = core::TxHash(transactionHashes[i].array());
     auto fail = [&](const Status& status) {
       receipt.code = status.code();
@@ -324,7 +330,10 @@ core::Result<BlockOutcome> applyBlock(const ChainParameters& chain, const StateR
       }
       ++account.nonce;
       nonceContext.save(state_keys::account(signer), account);
-      for (auto& [key, value] : nonceState.writes()) outcome.changes[key] = std::move(value);
+      for (auto& [key, value] : nonceState.writes()) {
+        if (options.recordTransactionWrites) writes.emplace_back(key, value);
+        outcome.changes[key] = std::move(value);
+      }
       if (account.frozen) {
         fail(refused("account-frozen",
                      "the signer's account is frozen (" + account.frozenReason + ")"));
@@ -343,9 +352,38 @@ core::Result<BlockOutcome> applyBlock(const ChainParameters& chain, const StateR
       fail(applied);
       continue;
     }
-    for (auto& [key, value] : transactionState.writes()) outcome.changes[key] = std::move(value);
+    for (auto& [key, value] : transactionState.writes()) {
+      if (options.recordTransactionWrites) writes.emplace_back(key, value);
+      outcome.changes[key] = std::move(value);
+    }
   }
   return finish(suite, nodes, stateRoot, std::move(outcome));
+}
+
+void Receipt::encodeTo(core::Writer& writer) const {
+  writer.fixed(txHash.view());
+  writer.varint(static_cast<std::uint64_t>(code));
+  writer.string(reason);
+  writer.string(message);
+  writer.varint(createdId);
+  writer.varint(firstSerial);
+  writer.varint(count);
+  writer.varint(policyVersion);
+}
+
+Receipt Receipt::decodeFrom(core::Reader& reader) {
+  Receipt receipt;
+  receipt.txHash = codec::readFixed<core::TxHash>(reader);
+  receipt.code = codec::readEnum<core::ErrorCode>(
+      reader, 0, static_cast<std::uint64_t>(core::ErrorCode::kInternal), "receipt code");
+  receipt.reason = reader.string(256, "receipt reason");
+  receipt.message = reader.string(65536, "receipt message");
+  receipt.createdId = reader.varint();
+  receipt.firstSerial = reader.varint();
+  receipt.count = reader.varint();
+  receipt.policyVersion = static_cast<std::uint32_t>(
+      reader.varintAtMost(std::numeric_limits<std::uint32_t>::max(), "receipt policy version"));
+  return receipt;
 }
 
 }  // namespace jiancang::chain

@@ -26,6 +26,8 @@ class StateReader {
 using StateChanges = std::map<Bytes, std::optional<Bytes>>;
 
 struct Receipt {
+  static constexpr std::uint8_t kEncodingVersion = 1;
+  static constexpr std::string_view kEncodingName = "receipt";
   core::TxHash txHash;
   core::ErrorCode code = core::ErrorCode::kOk;
   std::string reason;   // stable id, empty on success
@@ -37,7 +39,15 @@ struct Receipt {
   std::uint32_t policyVersion = 0;  // the policy version a transfer or trade was checked against
 
   bool ok() const { return code == core::ErrorCode::kOk; }
+
+  void encodeTo(core::Writer& writer) const;
+  static Receipt decodeFrom(core::Reader& reader);
+  friend bool operator==(const Receipt&, const Receipt&) = default;
 };
+
+// What one transaction wrote, in order (only when ApplyOptions::recordTransactionWrites): what
+// the ledger's indexes (a token's owners, an address's tokens) are built from.
+using TransactionWrites = std::vector<std::pair<Bytes, std::optional<Bytes>>>;
 
 struct BlockOutcome {
   core::BlockHash blockHash;
@@ -45,12 +55,15 @@ struct BlockOutcome {
   StateChanges changes;
   Hash256 stateRoot;
   MerkleNodeList newNodes;
+  std::vector<TransactionWrites> transactionWrites;  // one per receipt, when recorded
 };
 
 struct ApplyOptions {
   // Off only where signatures were already checked (for example before ordering, or in a
   // benchmark that measures the state machine alone).
   bool verifySignatures = true;
+  // Keep each transaction's writes in BlockOutcome::transactionWrites (costs a copy of each).
+  bool recordTransactionWrites = false;
 };
 
 // The state of a new chain (height 0), from an empty tree.

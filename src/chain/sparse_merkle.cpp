@@ -161,6 +161,37 @@ void MemoryMerkleNodes::insert(const MerkleNodeList& nodes) {
   for (const auto& [hash, node] : nodes) (node.isLeaf ? leaves_ : internal_).emplace(hash, node);
 }
 
+core::Bytes encodeMerkleNode(const MerkleNode& node) {
+  core::Writer writer;
+  if (node.isLeaf) {
+    writer.u8(0);
+    writer.fixed(node.first.view());
+    writer.fixed(node.second.view());
+    return std::move(writer).take();
+  }
+  writer.u8(
+      static_cast<std::uint8_t>(1 | (node.firstLeafKey ? 2 : 0) | (node.secondLeafKey ? 4 : 0)));
+  writer.fixed(node.first.view());
+  writer.fixed(node.second.view());
+  if (node.firstLeafKey) writer.fixed(node.firstLeafKey->view());
+  if (node.secondLeafKey) writer.fixed(node.secondLeafKey->view());
+  return std::move(writer).take();
+}
+
+std::optional<MerkleNode> decodeMerkleNode(core::ByteView bytes) {
+  core::Reader reader(bytes);
+  std::uint8_t kind = reader.u8();
+  if (kind > 7 || (kind != 0 && (kind & 1) == 0)) return std::nullopt;
+  MerkleNode node;
+  node.isLeaf = kind == 0;
+  node.first = codec::readFixed<Hash256>(reader);
+  node.second = codec::readFixed<Hash256>(reader);
+  if ((kind & 2) != 0) node.firstLeafKey = codec::readFixed<Hash256>(reader);
+  if ((kind & 4) != 0) node.secondLeafKey = codec::readFixed<Hash256>(reader);
+  if (!reader.finish().isOk()) return std::nullopt;
+  return node;
+}
+
 Hash256 merkleKeyHash(const core::CryptoSuite& suite, core::ByteView key) {
   return suite.hash({core::ByteView(&kKeyPrefix, 1), key});
 }

@@ -110,6 +110,10 @@ core::Status verifyMerkleProof(const core::CryptoSuite& suite, const Hash256& ro
                                const Hash256& keyHash, const std::optional<Hash256>& valueHash,
                                const MerkleProof& proof);
 
+// How a store keeps a node (docs/FORMATS.md, "Stored tree nodes"): not hashed, not consensus.
+core::Bytes encodeMerkleNode(const MerkleNode& node);
+std::optional<MerkleNode> decodeMerkleNode(core::ByteView bytes);
+
 Hash256 merkleKeyHash(const core::CryptoSuite& suite, core::ByteView key);
 Hash256 merkleValueHash(const core::CryptoSuite& suite, core::ByteView value);
 Hash256 merkleLeafHash(const core::CryptoSuite& suite, const Hash256& keyHash,

@@ -45,4 +45,14 @@ Bytes usedConsent(const Hash256& consentHash) {
   return KeyBuilder('c').bytes(consentHash.view()).take();
 }
 
+std::optional<TokenId> parseTokenKey(ByteView key) {
+  if (key.size() != 17 || key[0] != 't') return std::nullopt;
+  auto number = [&](std::size_t at) {
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < 8; ++i) value = value << 8 | key[at + i];
+    return value;
+  };
+  return TokenId{SeriesId(number(1)), number(9)};
+}
+
 }  // namespace jiancang::chain::state_keys

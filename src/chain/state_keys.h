@@ -20,4 +20,7 @@ Bytes blockHash(std::uint64_t height);                          // 'k' ‖ heigh
 Bytes usedPaymentReference(const Hash256& referenceHash);       // 'p' ‖ hash
 Bytes usedConsent(const Hash256& consentHash);                  // 'c' ‖ hash
 
+// The token a token key names, or nothing if `key` is not a token key.
+std::optional<TokenId> parseTokenKey(ByteView key);
+
 }  // namespace jiancang::chain::state_keys

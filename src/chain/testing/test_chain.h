@@ -25,6 +25,7 @@ class TestChain {
   const core::KeyPair& collector(std::size_t i) const { return keys_[9 + i]; }
   static Address address(const core::KeyPair& pair) { return core::addressOf(pair.publicKey); }
 
+  const Genesis& genesis() const { return genesis_; }
   MemoryChain& chain() { return chain_; }
   const MemoryChain& chain() const { return chain_; }
   const ChainParameters& parameters() const { return chain_.parameters(); }

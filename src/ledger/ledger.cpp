@@ -1,0 +1,662 @@
+#include <ledger/ledger.h>
+
+#include <map>
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <chain/memory_chain.h>
+#include <chain/state_keys.h>
+
+namespace jiancang::ledger {
+namespace {
+
+// Column families (docs/FORMATS.md, "Ledger storage").
+enum Family : std::size_t {
+  kDefault,
+  kMeta,
+  kBlocks,
+  kAttestations,
+  kTransactions,
+  kState,
+  kNodes,
+  kIndexes,
+  kFamilyCount
+};
+const char* const kFamilyNames[kFamilyCount] = {"default",      "meta",  "blocks", "attestations",
+                                                "transactions", "state", "nodes",  "indexes"};
+
+constexpr std::string_view kGenesisKey = "genesis";
+constexpr std::string_view kHeadKey = "head";
+
+// Index key prefixes.
+constexpr char kBlockByHash = 'b';
+constexpr char kTokenHistory = 'h';
+constexpr char kTokensOfOwner = 'o';
+constexpr char kHolding = 'c';  // (series, owner) → tokens held
+constexpr char kHolders = 'n';  // series → distinct holders
+
+Status ioError(const rocksdb::Status& status, const std::string& what) {
+  return {core::ErrorCode::kIoError, "storage-error", what + ": " + status.ToString()};
+}
+
+Status corrupt(std::string reason, std::string message) {
+  return {core::ErrorCode::kCorruption, std::move(reason), std::move(message)};
+}
+
+rocksdb::Slice slice(ByteView bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+rocksdb::Slice slice(std::string_view text) { return {text.data(), text.size()}; }
+ByteView view(const rocksdb::Slice& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+Bytes toBytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+class KeyWriter {
+ public:
+  explicit KeyWriter(char prefix) { key_.push_back(static_cast<std::uint8_t>(prefix)); }
+  KeyWriter() = default;
+  KeyWriter& number(std::uint64_t value, int bytes = 8) {
+    for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8)
+      key_.push_back(static_cast<std::uint8_t>(value >> shift));
+    return *this;
+  }
+  KeyWriter& raw(ByteView bytes) {
+    key_.insert(key_.end(), bytes.begin(), bytes.end());
+    return *this;
+  }
+  KeyWriter& token(const chain::TokenId& token) {
+    return number(token.series.value()).number(token.serial);
+  }
+  Bytes take() { return std::move(key_); }
+
+ private:
+  Bytes key_;
+};
+
+std::uint64_t readNumber(ByteView bytes, std::size_t at, int width = 8) {
+  std::uint64_t value = 0;
+  for (int i = 0; i < width; ++i) value = value << 8 | bytes[at + static_cast<std::size_t>(i)];
+  return value;
+}
+
+Bytes heightKey(std::uint64_t height) { return KeyWriter().number(height).take(); }
+
+Bytes encodeVarint(std::uint64_t value) {
+  core::Writer writer;
+  writer.varint(value);
+  return std::move(writer).take();
+}
+std::uint64_t decodeVarint(const std::string& bytes) {
+  core::Reader reader(view(rocksdb::Slice(bytes)));
+  std::uint64_t value = reader.varint();
+  return reader.failed() ? 0 : value;
+}
+
+Bytes encodeEvent(const OwnershipEvent& event) {
+  core::Writer writer;
+  writer.u8(static_cast<std::uint8_t>(event.kind));
+  writer.fixed(event.txHash.view());
+  writer.fixed(event.from.view());
+  writer.fixed(event.to.view());
+  return std::move(writer).take();
+}
+
+std::optional<OwnershipEvent> decodeEvent(ByteView key, ByteView value) {
+  // key: 'h' ‖ series ‖ serial ‖ height ‖ tx index ‖ sequence
+  if (key.size() != 1 + 16 + 8 + 4 + 4) return std::nullopt;
+  core::Reader reader(value);
+  OwnershipEvent event;
+  std::uint8_t kind = reader.u8();
+  if (kind < 1 || kind > 3) return std::nullopt;
+  event.kind = static_cast<OwnershipEvent::Kind>(kind);
+  reader.readInto(event.txHash.mutableArray());
+  reader.readInto(event.from.mutableArray());
+  reader.readInto(event.to.mutableArray());
+  if (!reader.finish().isOk()) return std::nullopt;
+  event.height = readNumber(key, 17);
+  event.transactionIndex = static_cast<std::uint32_t>(readNumber(key, 25, 4));
+  return event;
+}
+
+Bytes encodeAttestations(const std::vector<chain::Attestation>& attestations) {
+  core::Writer writer;
+  writer.count(attestations.size());
+  for (const auto& attestation : attestations) writer.bytes(core::encode(attestation));
+  return std::move(writer).take();
+}
+
+Bytes encodeTransactionEntry(const TransactionEntry& entry) {
+  core::Writer writer;
+  writer.varint(entry.height);
+  writer.varint(entry.index);
+  writer.bytes(core::encode(entry.transaction));
+  writer.bytes(core::encode(entry.receipt));
+  return std::move(writer).take();
+}
+
+// Cursors are opaque to clients: the hex of the last key of the previous page.
+std::string cursorOf(ByteView key) { return core::toHex(key); }
+
+}  // namespace
+
+std::string_view ownershipEventKindName(OwnershipEvent::Kind kind) {
+  switch (kind) {
+    case OwnershipEvent::Kind::kMint:
+      return "mint";
+    case OwnershipEvent::Kind::kTransfer:
+      return "transfer";
+    case OwnershipEvent::Kind::kBurn:
+      return "burn";
+  }
+  return "unknown";
+}
+
+void Head::encodeTo(core::Writer& writer) const {
+  writer.varint(height);
+  writer.fixed(blockHash.view());
+  writer.fixed(stateRoot.view());
+  writer.signedVarint(timestamp.unixMillis());
+}
+
+Head Head::decodeFrom(core::Reader& reader) {
+  Head head;
+  head.height = reader.varint();
+  reader.readInto(head.blockHash.mutableArray());
+  reader.readInto(head.stateRoot.mutableArray());
+  head.timestamp = core::Timestamp::fromUnixMillis(reader.signedVarint());
+  return head;
+}
+
+class Ledger::Impl {
+ public:
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  rocksdb::WriteOptions writeOptions;
+
+  ~Impl() {
+    for (auto* family : families) {
+      if (family != nullptr) db->DestroyColumnFamilyHandle(family);
+    }
+  }
+
+  rocksdb::ColumnFamilyHandle* family(Family f) const { return families[f]; }
+
+  std::optional<std::string> read(Family f, rocksdb::Slice key,
+                                  const rocksdb::Snapshot* snapshot = nullptr) const {
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot;
+    std::string value;
+    rocksdb::Status status = db->Get(options, family(f), key, &value);
+    if (status.IsNotFound()) return std::nullopt;
+    if (!status.ok()) return std::nullopt;  // reported as absent; check() finds real damage
+    return value;
+  }
+};
+
+core::Result<std::unique_ptr<Ledger>> Ledger::open(const std::filesystem::path& directory,
+                                                   const std::optional<chain::Genesis>& genesis,
+                                                   const LedgerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  rocksdb::Options dbOptions;
+  dbOptions.create_if_missing = true;
+  dbOptions.create_missing_column_families = true;
+  dbOptions.IncreaseParallelism(2);
+  dbOptions.max_open_files = 512;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.blockCacheBytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+  rocksdb::ColumnFamilyOptions familyOptions;
+  familyOptions.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Tree nodes and state are read point-wise by hash-like keys: keep their filters whole.
+  familyOptions.optimize_filters_for_hits = false;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const char* name : kFamilyNames) descriptors.emplace_back(name, familyOptions);
+  std::error_code ignored;
+  std::filesystem::create_directories(directory, ignored);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status =
+      rocksdb::DB::Open(dbOptions, directory.string(), descriptors, &impl->families, &raw);
+  if (!status.ok()) {
+    return Status(core::ErrorCode::kIoError, "ledger-open-failed",
+                  "cannot open the ledger in " + directory.string() + ": " + status.ToString());
+  }
+  impl->db.reset(raw);
+  impl->writeOptions.sync = options.syncWrites;
+
+  std::optional<std::string> storedGenesis = impl->read(kMeta, slice(kGenesisKey));
+  chain::Genesis chosen;
+  if (storedGenesis) {
+    auto decoded = core::decode<chain::Genesis>(view(rocksdb::Slice(*storedGenesis)));
+    if (!decoded) return corrupt("ledger-genesis-corrupt", decoded.status().message());
+    if (genesis && !(*genesis == *decoded)) {
+      return Status(core::ErrorCode::kFailedPrecondition, "ledger-other-chain",
+                    "the ledger in " + directory.string() +
+                        " belongs to another chain (its genesis differs from the one given)");
+    }
+    chosen = std::move(decoded).value();
+  } else {
+    if (!genesis) {
+      return Status(core::ErrorCode::kNotFound, "ledger-empty",
+                    "no ledger in " + directory.string() + " and no genesis to start one");
+    }
+    auto outcome = chain::applyGenesis(*genesis);
+    if (!outcome) return outcome.status();
+    chosen = *genesis;
+    rocksdb::WriteBatch batch;
+    batch.Put(impl->family(kMeta), slice(kGenesisKey), slice(core::encode(*genesis)));
+    for (const auto& [key, value] : outcome->changes) {
+      if (value) batch.Put(impl->family(kState), slice(key), slice(*value));
+    }
+    for (const auto& [hash, node] : outcome->newNodes) {
+      batch.Put(impl->family(kNodes), slice(hash.view()), slice(chain::encodeMerkleNode(node)));
+    }
+    Head head{0, outcome->blockHash, outcome->stateRoot, genesis->timestamp};
+    batch.Put(impl->family(kMeta), slice(kHeadKey), slice(core::encode(head)));
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    status = impl->db->Write(synced, &batch);
+    if (!status.ok()) return ioError(status, "writing the genesis state");
+  }
+
+  std::unique_ptr<Ledger> ledger(new Ledger(std::move(impl), std::move(chosen)));
+  auto headBytes = ledger->impl_->read(kMeta, slice(kHeadKey));
+  if (!headBytes) return corrupt("ledger-head-missing", "the ledger has a genesis but no head");
+  auto head = core::decode<Head>(view(rocksdb::Slice(*headBytes)));
+  if (!head) return corrupt("ledger-head-corrupt", head.status().message());
+  ledger->head_ = *head;
+  return ledger;
+}
+
+Ledger::Ledger(std::unique_ptr<Impl> impl, chain::Genesis genesis)
+    : impl_(std::move(impl)),
+      genesis_(std::move(genesis)),
+      parameters_(chain::chainParametersOf(genesis_)) {}
+
+Ledger::~Ledger() = default;
+
+Head Ledger::head() const {
+  std::lock_guard lock(headMutex_);
+  return head_;
+}
+
+std::optional<Bytes> Ledger::get(ByteView key) const {
+  auto value = impl_->read(kState, slice(key));
+  if (!value) return std::nullopt;
+  return toBytes(*value);
+}
+
+std::optional<chain::MerkleNode> Ledger::findNode(const chain::Hash256& hash) const {
+  auto value = impl_->read(kNodes, slice(hash.view()));
+  if (!value) return std::nullopt;
+  return chain::decodeMerkleNode(view(rocksdb::Slice(*value)));
+}
+
+core::Result<CommittedBlock> Ledger::commit(const chain::Block& block,
+                                            const chain::BlockOutcome& outcome,
+                                            const std::vector<chain::Attestation>& attestations) {
+  Head previous = head();
+  if (block.header.height != previous.height + 1) {
+    return Status(core::ErrorCode::kFailedPrecondition, "ledger-wrong-height",
+                  "the ledger is at height " + std::to_string(previous.height) +
+                      ", the block is at " + std::to_string(block.header.height));
+  }
+  if (outcome.transactionWrites.size() != outcome.receipts.size() ||
+      outcome.receipts.size() != block.transactions.size()) {
+    return Status(core::ErrorCode::kInternal, "ledger-outcome-incomplete",
+                  "the block was applied without recording each transaction's writes");
+  }
+  rocksdb::WriteBatch batch;
+  const std::uint64_t height = block.header.height;
+  Bytes encodedBlock = core::encode(block);
+  batch.Put(impl_->family(kBlocks), slice(heightKey(height)), slice(encodedBlock));
+  batch.Put(impl_->family(kAttestations), slice(heightKey(height)),
+            slice(encodeAttestations(attestations)));
+  batch.Put(impl_->family(kIndexes),
+            slice(KeyWriter(kBlockByHash).raw(outcome.blockHash.view()).take()),
+            slice(heightKey(height)));
+
+  CommittedBlock committed;
+  committed.head = Head{height, outcome.blockHash, outcome.stateRoot, block.header.timestamp};
+  committed.transactionCount = block.transactions.size();
+
+  // Token holder changes, transaction by transaction, against the values before each one.
+  std::map<Bytes, std::optional<chain::TokenRecord>> tokensSoFar;
+  std::map<Bytes, std::int64_t> holdingDelta;  // (series, owner) → tokens gained or lost
+  auto tokenBefore = [&](const Bytes& key) -> std::optional<chain::TokenRecord> {
+    if (auto known = tokensSoFar.find(key); known != tokensSoFar.end()) return known->second;
+    auto bytes = get(key);
+    if (!bytes) return std::nullopt;
+    auto record = core::decode<chain::TokenRecord>(*bytes);
+    if (!record) return std::nullopt;
+    return *record;
+  };
+  auto holdingKey = [](chain::SeriesId series, const core::Address& owner) {
+    return KeyWriter(kHolding).number(series.value()).raw(owner.view()).take();
+  };
+  std::uint32_t sequence = 0;
+  for (std::size_t i = 0; i < block.transactions.size(); ++i) {
+    const chain::Receipt& receipt = outcome.receipts[i];
+    committed.transactions.push_back(receipt.txHash);
+    TransactionEntry entry{height, static_cast<std::uint32_t>(i), block.transactions[i], receipt};
+    batch.Put(impl_->family(kTransactions), slice(receipt.txHash.view()),
+              slice(encodeTransactionEntry(entry)));
+    for (const auto& [key, value] : outcome.transactionWrites[i]) {
+      auto tokenId = chain::state_keys::parseTokenKey(key);
+      if (!tokenId || !value) continue;
+      auto after = core::decode<chain::TokenRecord>(*value);
+      if (!after) return corrupt("ledger-token-corrupt", "a written token does not decode");
+      std::optional<chain::TokenRecord> before = tokenBefore(key);
+      OwnershipEvent event;
+      event.height = height;
+      event.transactionIndex = static_cast<std::uint32_t>(i);
+      event.txHash = receipt.txHash;
+      bool changed = true;
+      if (!before) {
+        event.kind = OwnershipEvent::Kind::kMint;
+        event.to = after->owner;
+      } else if (after->burned && !before->burned) {
+        event.kind = OwnershipEvent::Kind::kBurn;
+        event.from = before->owner;
+      } else if (after->owner != before->owner) {
+        event.kind = OwnershipEvent::Kind::kTransfer;
+        event.from = before->owner;
+        event.to = after->owner;
+      } else {
+        changed = false;  // frozen, rights used: not a change of hands
+      }
+      tokensSoFar[key] = *after;
+      if (!changed) continue;
+      batch.Put(impl_->family(kIndexes),
+                slice(KeyWriter(kTokenHistory)
+                          .token(*tokenId)
+                          .number(height)
+                          .number(i, 4)
+                          .number(sequence++, 4)
+                          .take()),
+                slice(encodeEvent(event)));
+      if (event.kind != OwnershipEvent::Kind::kMint) {
+        batch.Delete(
+            impl_->family(kIndexes),
+            slice(KeyWriter(kTokensOfOwner).raw(event.from.view()).token(*tokenId).take()));
+        --holdingDelta[holdingKey(tokenId->series, event.from)];
+        committed.accountEvents.push_back({event.from, *tokenId, event});
+      }
+      if (event.kind != OwnershipEvent::Kind::kBurn) {
+        batch.Put(impl_->family(kIndexes),
+                  slice(KeyWriter(kTokensOfOwner).raw(event.to.view()).token(*tokenId).take()),
+                  slice(std::string_view()));
+        ++holdingDelta[holdingKey(tokenId->series, event.to)];
+        committed.accountEvents.push_back({event.to, *tokenId, event});
+      }
+    }
+  }
+  committed.receipts = outcome.receipts;
+
+  // Holder counts: a (series, owner) pair going from 0 to some, or back, moves the series' count.
+  std::map<std::uint64_t, std::int64_t> holdersDelta;
+  for (const auto& [key, delta] : holdingDelta) {
+    if (delta == 0) continue;
+    auto stored = impl_->read(kIndexes, slice(key));
+    std::int64_t before = stored ? static_cast<std::int64_t>(decodeVarint(*stored)) : 0;
+    std::int64_t after = before + delta;
+    if (after < 0) return corrupt("ledger-index-corrupt", "a holding count went below zero");
+    if (after == 0) {
+      batch.Delete(impl_->family(kIndexes), slice(key));
+    } else {
+      batch.Put(impl_->family(kIndexes), slice(key),
+                slice(encodeVarint(static_cast<std::uint64_t>(after))));
+    }
+    std::uint64_t series = readNumber(key, 1);
+    if (before == 0 && after > 0) ++holdersDelta[series];
+    if (before > 0 && after == 0) --holdersDelta[series];
+  }
+  for (const auto& [series, delta] : holdersDelta) {
+    if (delta == 0) continue;
+    Bytes key = KeyWriter(kHolders).number(series).take();
+    auto stored = impl_->read(kIndexes, slice(key));
+    std::int64_t count = (stored ? static_cast<std::int64_t>(decodeVarint(*stored)) : 0) + delta;
+    batch.Put(impl_->family(kIndexes), slice(key),
+              slice(encodeVarint(static_cast<std::uint64_t>(std::max<std::int64_t>(count, 0)))));
+  }
+
+  for (const auto& [key, value] : outcome.changes) {
+    if (value) {
+      batch.Put(impl_->family(kState), slice(key), slice(*value));
+    } else {
+      batch.Delete(impl_->family(kState), slice(key));
+    }
+  }
+  for (const auto& [hash, node] : outcome.newNodes) {
+    batch.Put(impl_->family(kNodes), slice(hash.view()), slice(chain::encodeMerkleNode(node)));
+  }
+  batch.Put(impl_->family(kMeta), slice(kHeadKey), slice(core::encode(committed.head)));
+
+  rocksdb::Status status = impl_->db->Write(impl_->writeOptions, &batch);
+  if (!status.ok()) return ioError(status, "committing block " + std::to_string(height));
+  {
+    std::lock_guard lock(headMutex_);
+    head_ = committed.head;
+  }
+  return committed;
+}
+
+std::optional<chain::Block> Ledger::blockAt(std::uint64_t height) const {
+  auto bytes = impl_->read(kBlocks, slice(heightKey(height)));
+  if (!bytes) return std::nullopt;
+  auto block = core::decode<chain::Block>(view(rocksdb::Slice(*bytes)));
+  if (!block) return std::nullopt;
+  return std::move(block).value();
+}
+
+std::optional<std::uint64_t> Ledger::heightOf(const core::BlockHash& hash) const {
+  if (hash == head().blockHash) return head().height;
+  auto bytes = impl_->read(kIndexes, slice(KeyWriter(kBlockByHash).raw(hash.view()).take()));
+  if (!bytes || bytes->size() != 8) return std::nullopt;
+  return readNumber(view(rocksdb::Slice(*bytes)), 0);
+}
+
+std::vector<chain::Attestation> Ledger::attestationsAt(std::uint64_t height) const {
+  std::vector<chain::Attestation> attestations;
+  auto bytes = impl_->read(kAttestations, slice(heightKey(height)));
+  if (!bytes) return attestations;
+  core::Reader reader(view(rocksdb::Slice(*bytes)));
+  std::size_t count = reader.count(1024, "attestations");
+  for (std::size_t i = 0; i < count && !reader.failed(); ++i) {
+    Bytes encoded = reader.bytes(4096, "attestation");
+    auto attestation = core::decode<chain::Attestation>(encoded);
+    if (attestation) attestations.push_back(std::move(attestation).value());
+  }
+  return attestations;
+}
+
+std::optional<TransactionEntry> Ledger::transaction(const core::TxHash& hash) const {
+  auto bytes = impl_->read(kTransactions, slice(hash.view()));
+  if (!bytes) return std::nullopt;
+  core::Reader reader(view(rocksdb::Slice(*bytes)));
+  TransactionEntry entry;
+  entry.height = reader.varint();
+  entry.index = static_cast<std::uint32_t>(reader.varint());
+  Bytes transaction = reader.bytes(1u << 20, "transaction");
+  Bytes receipt = reader.bytes(1u << 20, "receipt");
+  if (!reader.finish().isOk()) return std::nullopt;
+  auto decodedTransaction = core::decode<chain::SignedTransaction>(transaction);
+  auto decodedReceipt = core::decode<chain::Receipt>(receipt);
+  if (!decodedTransaction || !decodedReceipt) return std::nullopt;
+  entry.transaction = std::move(decodedTransaction).value();
+  entry.receipt = std::move(decodedReceipt).value();
+  return entry;
+}
+
+namespace {
+
+// Iterates keys under `prefix`, after the cursor's key if any, up to `limit` items.
+template <typename Visit>
+core::Result<std::string> scanPage(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
+                                   const Bytes& prefix, const std::string& cursor,
+                                   std::size_t limit, Visit visit) {
+  Bytes start = prefix;
+  bool skipFirst = false;
+  if (!cursor.empty()) {
+    auto decoded = core::fromHex(cursor);
+    if (!decoded || decoded->size() < prefix.size() ||
+        !std::equal(prefix.begin(), prefix.end(), decoded->begin())) {
+      return core::invalidArgument("bad-cursor", "the cursor does not belong to this listing");
+    }
+    start = std::move(decoded).value();
+    skipFirst = true;
+  }
+  rocksdb::ReadOptions options;
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, family));
+  std::size_t taken = 0;
+  std::string next;
+  Bytes lastKey;
+  for (it->Seek(slice(start)); it->Valid(); it->Next()) {
+    ByteView key = view(it->key());
+    if (key.size() < prefix.size() || !std::equal(prefix.begin(), prefix.end(), key.begin())) break;
+    if (skipFirst && std::equal(key.begin(), key.end(), start.begin(), start.end())) continue;
+    if (taken == limit) {
+      next = cursorOf(lastKey);  // there is more
+      break;
+    }
+    visit(key, view(it->value()));
+    lastKey.assign(key.begin(), key.end());
+    ++taken;
+  }
+  if (!it->status().ok()) return ioError(it->status(), "reading an index");
+  return next;
+}
+
+}  // namespace
+
+core::Result<Page<OwnershipEvent>> Ledger::tokenHistory(const chain::TokenId& token,
+                                                        const std::string& cursor,
+                                                        std::size_t limit) const {
+  Page<OwnershipEvent> page;
+  auto next =
+      scanPage(*impl_->db, impl_->family(kIndexes), KeyWriter(kTokenHistory).token(token).take(),
+               cursor, limit, [&](ByteView key, ByteView value) {
+                 if (auto event = decodeEvent(key, value)) page.items.push_back(*event);
+               });
+  if (!next) return next.status();
+  page.nextCursor = *next;
+  return page;
+}
+
+core::Result<Page<chain::TokenId>> Ledger::tokensOf(const core::Address& owner,
+                                                    const std::string& cursor,
+                                                    std::size_t limit) const {
+  Page<chain::TokenId> page;
+  auto next = scanPage(*impl_->db, impl_->family(kIndexes),
+                       KeyWriter(kTokensOfOwner).raw(owner.view()).take(), cursor, limit,
+                       [&](ByteView key, ByteView) {
+                         if (key.size() != 1 + 20 + 16) return;
+                         page.items.push_back(chain::TokenId{chain::SeriesId(readNumber(key, 21)),
+                                                             readNumber(key, 29)});
+                       });
+  if (!next) return next.status();
+  page.nextCursor = *next;
+  return page;
+}
+
+std::uint64_t Ledger::holdersOf(chain::SeriesId series) const {
+  auto stored = impl_->read(kIndexes, slice(KeyWriter(kHolders).number(series.value()).take()));
+  return stored ? decodeVarint(*stored) : 0;
+}
+
+core::Result<Ledger::ProvenState> Ledger::proveAtHead(const std::vector<Bytes>& keys) const {
+  const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
+  struct Release {
+    rocksdb::DB& db;
+    const rocksdb::Snapshot* snapshot;
+    ~Release() { db.ReleaseSnapshot(snapshot); }
+  } release{*impl_->db, snapshot};
+  auto headBytes = impl_->read(kMeta, slice(kHeadKey), snapshot);
+  if (!headBytes) return corrupt("ledger-head-missing", "the ledger has no head");
+  auto head = core::decode<Head>(view(rocksdb::Slice(*headBytes)));
+  if (!head) return head.status();
+  ProvenState proven{*head, {}};
+  for (const Bytes& key : keys) {
+    auto value = impl_->read(kState, slice(key), snapshot);
+    std::optional<Bytes> bytes;
+    if (value) bytes = toBytes(*value);
+    auto proof = chain::proveState(*this, head->stateRoot, parameters_.crypto(), key, bytes);
+    if (!proof) return proof.status();
+    proven.proofs.push_back(std::move(proof).value());
+  }
+  return proven;
+}
+
+Status Ledger::check(const CheckProgress& progress) const {
+  Head stored = head();
+  auto replay = chain::MemoryChain::create(genesis_);
+  if (!replay) return replay.status();
+  for (std::uint64_t height = 1; height <= stored.height; ++height) {
+    auto block = blockAt(height);
+    if (!block) {
+      return corrupt("check-block-missing", "block " + std::to_string(height) + " is missing");
+    }
+    auto consortium = core::decode<chain::ConsortiumRecord>(
+        replay->get(chain::state_keys::consortium()).value_or(Bytes{}));
+    auto outcome = replay->apply(*block);
+    if (!outcome) {
+      return corrupt("check-block-invalid", "block " + std::to_string(height) +
+                                                " does not replay: " + outcome.status().message());
+    }
+    auto indexed = heightOf(outcome->blockHash);
+    if (!indexed || *indexed != height) {
+      return corrupt("check-hash-index",
+                     "block " + std::to_string(height) + "'s hash is not indexed at its height");
+    }
+    for (std::size_t i = 0; i < outcome->receipts.size(); ++i) {
+      auto entry = transaction(outcome->receipts[i].txHash);
+      if (!entry || entry->height != height || entry->index != i ||
+          !(entry->receipt == outcome->receipts[i])) {
+        return corrupt("check-receipt-mismatch", "transaction " + std::to_string(i) + " of block " +
+                                                     std::to_string(height) +
+                                                     " is missing or its receipt differs");
+      }
+    }
+    if (consortium) {
+      Status signatures =
+          chain::verifyAttestations(parameters_, consortium->members, consortium->quorum(), height,
+                                    outcome->blockHash, outcome->stateRoot, attestationsAt(height));
+      if (!signatures.isOk()) {
+        return corrupt("check-attestations",
+                       "block " + std::to_string(height) + ": " + signatures.message());
+      }
+    }
+    if (progress) progress(height, stored.height);
+  }
+  if (replay->stateRoot() != stored.stateRoot || replay->headHash() != stored.blockHash) {
+    return corrupt("check-state-root", "the replayed state root " + replay->stateRoot().hex() +
+                                           " differs from the stored one " +
+                                           stored.stateRoot.hex());
+  }
+  // Every stored state entry must be the replayed one, and none may be missing or extra.
+  rocksdb::ReadOptions options;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(options, impl_->family(kState)));
+  auto expected = replay->entries().begin();
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+    ByteView key = view(it->key());
+    ByteView value = view(it->value());
+    if (expected == replay->entries().end() ||
+        !std::equal(key.begin(), key.end(), expected->first.begin(), expected->first.end()) ||
+        !std::equal(value.begin(), value.end(), expected->second.begin(), expected->second.end())) {
+      return corrupt("check-state-entry",
+                     "stored state entry " + core::toHex(key) + " differs from the replayed state");
+    }
+  }
+  if (expected != replay->entries().end()) {
+    return corrupt("check-state-entry",
+                   "state entry " + core::toHex(expected->first) + " is missing from storage");
+  }
+  return {};
+}
+
+}  // namespace jiancang::ledger

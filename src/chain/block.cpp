@@ -57,4 +57,19 @@ Hash256 transactionsRoot(const ChainParameters& chain,
   return listMerkleRoot(chain.crypto(), hashes);
 }
 
+Block makeBlock(const ChainParameters& chain, std::uint64_t height,
+                const core::BlockHash& previousHash, const Hash256& previousStateRoot,
+                Timestamp timestamp, std::vector<SignedTransaction> transactions) {
+  Block block;
+  block.header.chainId = chain.chainId;
+  block.header.height = height;
+  block.header.previousHash = previousHash;
+  block.header.timestamp = timestamp;
+  block.header.transactionCount = static_cast<std::uint32_t>(transactions.size());
+  block.header.transactionsRoot = transactionsRoot(chain, transactions);
+  block.header.previousStateRoot = previousStateRoot;
+  block.transactions = std::move(transactions);
+  return block;
+}
+
 }  // namespace jiancang::chain

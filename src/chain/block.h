@@ -36,6 +36,12 @@ struct Block {
 };
 
 core::BlockHash blockHash(const ChainParameters& chain, const BlockHeader& header);
+
+// The block of `transactions` that follows a block at `height - 1` with hash `previousHash` and
+// state root `previousStateRoot`.
+Block makeBlock(const ChainParameters& chain, std::uint64_t height,
+                const core::BlockHash& previousHash, const Hash256& previousStateRoot,
+                Timestamp timestamp, std::vector<SignedTransaction> transactions);
 Hash256 transactionsRoot(const ChainParameters& chain,
                          const std::vector<SignedTransaction>& transactions);
 

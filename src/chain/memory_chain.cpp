@@ -19,16 +19,8 @@ std::optional<Bytes> MemoryChain::get(ByteView key) const {
 
 Block MemoryChain::nextBlock(std::vector<SignedTransaction> transactions,
                              Timestamp timestamp) const {
-  Block block;
-  block.header.chainId = parameters_.chainId;
-  block.header.height = height_ + 1;
-  block.header.previousHash = headHash_;
-  block.header.timestamp = timestamp;
-  block.header.transactionCount = static_cast<std::uint32_t>(transactions.size());
-  block.header.transactionsRoot = transactionsRoot(parameters_, transactions);
-  block.header.previousStateRoot = stateRoot_;
-  block.transactions = std::move(transactions);
-  return block;
+  return makeBlock(parameters_, height_ + 1, headHash_, stateRoot_, timestamp,
+                   std::move(transactions));
 }
 
 core::Result<BlockOutcome> MemoryChain::apply(const Block& block, const ApplyOptions& options) {

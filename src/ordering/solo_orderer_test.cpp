@@ -1,0 +1,221 @@
+#include <ordering/solo_orderer.h>
+
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chain/testing/test_chain.h>
+
+namespace jiancang::ordering {
+namespace {
+
+namespace fs = std::filesystem;
+using chain::testing::TestChain;
+
+core::KeyPair copyKey(const core::KeyPair& pair) {
+  return core::cryptoSuite(pair.publicKey.suite())
+      .keyPairFromSecret(pair.secretKey.secretBytes())
+      .value();
+}
+
+class SoloOrdererTest : public ::testing::Test {
+ protected:
+  SoloOrdererTest() {
+    dir_ = fs::temp_directory_path() / ("jiancang-orderer-test-" + std::to_string(::getpid()) +
+                                        "-" + std::to_string(counter_++));
+    fs::remove_all(dir_);
+    genesis_.chainName = "orderer-test";
+    genesis_.timestamp = core::Timestamp::fromUnixMillis(1'700'000'000'000);
+    genesis_.members = {chain::Member{"solo", t_.member(0).publicKey}};
+    genesis_.roleGrants = {{TestChain::address(t_.admin()), chain::kRoleAdmin}};
+  }
+  ~SoloOrdererTest() override {
+    orderer_.reset();
+    ledger_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void start(SoloOrdererOptions options = {}) {
+    auto opened = ledger::Ledger::open(dir_, genesis_, ledger::LedgerOptions{64u << 20, false});
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    ledger_ = std::move(opened).value();
+    orderer_ = std::make_unique<SoloOrderer>(*ledger_, copyKey(t_.member(0)), clock_, options);
+  }
+
+  chain::SignedTransaction sign(const core::KeyPair& signer, chain::Operation operation) {
+    std::uint64_t& nonce = nonces_[TestChain::address(signer)];
+    chain::Transaction transaction{ledger_->parameters().chainId, signer.publicKey, nonce++,
+                                   std::move(operation)};
+    return chain::signTransaction(ledger_->parameters(), std::move(transaction), signer.secretKey);
+  }
+
+  // Submits and waits for the receipt.
+  std::optional<CommitNotice> run(chain::SignedTransaction transaction) {
+    std::promise<std::optional<CommitNotice>> done;
+    auto future = done.get_future();
+    auto hash = orderer_->submit(
+        std::move(transaction),
+        [&](const std::optional<CommitNotice>& notice) { done.set_value(notice); });
+    EXPECT_TRUE(hash.ok()) << hash.status().message();
+    if (!hash.ok()) return std::nullopt;
+    return future.get();
+  }
+
+  chain::SeriesId seriesWithTokens(std::size_t count) {
+    EXPECT_TRUE(run(sign(t_.admin(), chain::RegisterIssuer{TestChain::address(t_.issuer(0)), "IP",
+                                                           chain::testing::testHash("licence")}))
+                    ->receipt.ok());
+    EXPECT_TRUE(run(sign(t_.issuer(0), TestChain::seriesTemplate(10'000)))->receipt.ok());
+    chain::Mint mint{chain::SeriesId(1), {}};
+    for (std::size_t i = 0; i < count; ++i) {
+      mint.recipients.push_back(TestChain::address(t_.collector(i % 8)));
+    }
+    EXPECT_TRUE(run(sign(t_.issuer(0), mint))->receipt.ok());
+    return chain::SeriesId(1);
+  }
+
+  static inline int counter_ = 0;
+  fs::path dir_;
+  TestChain t_;
+  chain::Genesis genesis_;
+  core::ManualClock clock_{core::Timestamp::fromUnixMillis(1'700'000'100'000)};
+  std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<SoloOrderer> orderer_;
+  std::map<core::Address, std::uint64_t> nonces_;
+};
+
+TEST_F(SoloOrdererTest, ManyTransactionsShareBlocksAndAllCommit) {
+  start();
+  chain::SeriesId series = seriesWithTokens(400);
+  std::uint64_t heightBefore = ledger_->head().height;
+  std::vector<chain::SignedTransaction> transfers;
+  for (std::size_t i = 0; i < 400; ++i) {
+    transfers.push_back(
+        sign(t_.collector(i % 8), chain::Transfer{chain::TokenId{series, i + 1},
+                                                  TestChain::address(t_.collector((i + 1) % 8))}));
+  }
+  std::atomic<int> committed{0};
+  std::atomic<int> failed{0};
+  // Nonces must arrive in order per account: one submitter thread per account.
+  std::vector<std::thread> submitters;
+  for (std::size_t account = 0; account < 8; ++account) {
+    submitters.emplace_back([&, account] {
+      for (std::size_t i = account; i < transfers.size(); i += 8) {
+        auto hash = orderer_->submit(transfers[i], [&](const std::optional<CommitNotice>& notice) {
+          (notice && notice->receipt.ok() ? committed : failed)++;
+        });
+        if (!hash.ok()) failed++;
+      }
+    });
+  }
+  for (auto& thread : submitters) thread.join();
+  orderer_->shutdown();
+  EXPECT_EQ(committed.load(), 400);
+  EXPECT_EQ(failed.load(), 0);
+  std::uint64_t blocks = ledger_->head().height - heightBefore;
+  EXPECT_LT(blocks, 400u) << "transactions should share blocks";
+  EXPECT_EQ(orderer_->stats().transactionsCommitted, 403u);
+  EXPECT_TRUE(ledger_->check({}).isOk());
+}
+
+TEST_F(SoloOrdererTest, RefusesReplaysGapsAndDoubleNonces) {
+  start();
+  chain::SeriesId series = seriesWithTokens(4);
+  auto first = sign(t_.collector(0), chain::Transfer{chain::TokenId{series, 1},
+                                                     TestChain::address(t_.collector(1))});
+  ASSERT_TRUE(run(first)->receipt.ok());
+
+  auto replay = orderer_->submit(first, [](const auto&) {});
+  // The committed transaction itself is recognised and answered, not re-queued.
+  ASSERT_TRUE(replay.ok());
+
+  auto reusedNonce = first;
+  reusedNonce.transaction.operation =
+      chain::Transfer{chain::TokenId{series, 1}, TestChain::address(t_.collector(2))};
+  reusedNonce = chain::signTransaction(ledger_->parameters(), reusedNonce.transaction,
+                                       t_.collector(0).secretKey);
+  auto used = orderer_->submit(reusedNonce, [](const auto&) {});
+  ASSERT_FALSE(used.ok());
+  EXPECT_EQ(used.status().reason(), "nonce-used");
+
+  nonces_[TestChain::address(t_.collector(0))] += 5;
+  auto gap = orderer_->submit(sign(t_.collector(0), chain::Burn{chain::TokenId{series, 1}}),
+                              [](const auto&) {});
+  ASSERT_FALSE(gap.ok());
+  EXPECT_EQ(gap.status().reason(), "nonce-gap");
+
+  auto forged = sign(t_.collector(3), chain::Burn{chain::TokenId{series, 4}});
+  forged.signature.mutableArray()[0] ^= 1;
+  auto bad = orderer_->submit(forged, [](const auto&) {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().reason(), "bad-signature");
+}
+
+TEST_F(SoloOrdererTest, SameTransactionTwiceWaitsOnce) {
+  SoloOrdererOptions options;
+  options.blockInterval = std::chrono::milliseconds(200);
+  start(options);
+  chain::SeriesId series = seriesWithTokens(2);
+  auto transfer = sign(t_.collector(1), chain::Transfer{chain::TokenId{series, 2},
+                                                        TestChain::address(t_.collector(0))});
+  std::promise<std::optional<CommitNotice>> a;
+  std::promise<std::optional<CommitNotice>> b;
+  auto hashA = orderer_->submit(transfer, [&](const auto& n) { a.set_value(n); });
+  auto hashB = orderer_->submit(transfer, [&](const auto& n) { b.set_value(n); });
+  ASSERT_TRUE(hashA.ok());
+  ASSERT_TRUE(hashB.ok());
+  EXPECT_EQ(*hashA, *hashB);
+  auto noticeA = a.get_future().get();
+  auto noticeB = b.get_future().get();
+  ASSERT_TRUE(noticeA && noticeB);
+  EXPECT_EQ(noticeA->height, noticeB->height);
+  EXPECT_TRUE(noticeA->receipt.ok());
+}
+
+TEST_F(SoloOrdererTest, SaysBusyInsteadOfDropping) {
+  SoloOrdererOptions options;
+  options.blockInterval = std::chrono::milliseconds(2'000);
+  options.maxBlockTransactions = 1'000;
+  options.mempool.perAccount = 3;
+  options.mempool.capacity = 5;
+  start(options);
+  // Setup first, with the quota not yet in the way of the issuer (privileged).
+  std::vector<std::shared_future<std::optional<CommitNotice>>> waits;
+  auto submit = [&](chain::SignedTransaction transaction) {
+    auto done = std::make_shared<std::promise<std::optional<CommitNotice>>>();
+    waits.push_back(done->get_future().share());
+    return orderer_->submit(std::move(transaction),
+                            [done](const auto& notice) { done->set_value(notice); });
+  };
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        submit(sign(t_.collector(0), chain::Burn{chain::TokenId{chain::SeriesId(9), i + 1}})).ok());
+  }
+  auto quota = submit(sign(t_.collector(0), chain::Burn{chain::TokenId{chain::SeriesId(9), 9}}));
+  ASSERT_FALSE(quota.ok());
+  EXPECT_EQ(quota.status().code(), core::ErrorCode::kResourceExhausted);
+  EXPECT_EQ(quota.status().reason(), "account-quota");
+  waits.pop_back();
+  ASSERT_TRUE(
+      submit(sign(t_.collector(1), chain::Burn{chain::TokenId{chain::SeriesId(9), 1}})).ok());
+  ASSERT_TRUE(
+      submit(sign(t_.collector(2), chain::Burn{chain::TokenId{chain::SeriesId(9), 1}})).ok());
+  auto full = submit(sign(t_.collector(3), chain::Burn{chain::TokenId{chain::SeriesId(9), 1}}));
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.status().reason(), "mempool-full");
+  waits.pop_back();
+  EXPECT_EQ(orderer_->stats().rejectedBusy, 2u);
+  // Shutting down commits what was admitted: every waiter hears back.
+  orderer_->shutdown();
+  for (auto& wait : waits) {
+    auto notice = wait.get();
+    ASSERT_TRUE(notice.has_value());
+    EXPECT_EQ(notice->receipt.reason, "token-not-found");
+  }
+}
+
+}  // namespace
+}  // namespace jiancang::ordering

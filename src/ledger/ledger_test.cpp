@@ -1,6 +1,9 @@
 #include <ledger/ledger.h>
 
+#include <ledger/certificate.h>
+
 #include <filesystem>
+#include <random>
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
@@ -243,6 +246,44 @@ TEST_F(LedgerTest, CheckReplaysTheChainAndFindsTampering) {
   status = ledger_->check({});
   ASSERT_FALSE(status.isOk());
   EXPECT_EQ(status.reason(), "check-state-entry");
+}
+
+TEST_F(LedgerTest, CertificateVerifiesAndAnySingleByteChangeIsRefused) {
+  chain::SeriesId series = seriesWithTokens(8888, 3);
+  auto certificate = buildCertificate(*ledger_, chain::TokenId{series, 2});
+  ASSERT_TRUE(certificate.ok()) << certificate.status().message();
+  CertificateReport report;
+  Status status = verifyCertificate(*certificate, "", &report);
+  ASSERT_TRUE(status.isOk()) << status.message();
+  EXPECT_EQ(report.owner, TestChain::address(t_.collector(0)).hex());
+  EXPECT_EQ(report.token, "1#2");
+  EXPECT_GE(report.checks.size(), 5u);
+  EXPECT_NE(certificate->find("#0002/8888"), std::string::npos);
+
+  EXPECT_EQ(verifyCertificate(*certificate, std::string(64, '0'), nullptr).reason(),
+            "certificate-other-chain");
+
+  std::mt19937_64 random(20261121);
+  for (int i = 0; i < 1000; ++i) {
+    std::string corrupted = *certificate;
+    std::size_t at = random() % corrupted.size();
+    char replacement;
+    do {
+      replacement = static_cast<char>(random() % 256);
+    } while (replacement == corrupted[at]);
+    corrupted[at] = replacement;
+    EXPECT_FALSE(verifyCertificate(corrupted, "", nullptr).isOk())
+        << "byte " << at << " changed to " << static_cast<int>(replacement) << " was accepted";
+  }
+}
+
+TEST_F(LedgerTest, CertificatesNeedALiveToken) {
+  chain::SeriesId series = seriesWithTokens(10, 1);
+  EXPECT_EQ(buildCertificate(*ledger_, chain::TokenId{series, 5}).status().reason(),
+            "token-not-found");
+  run(t_.collector(0), chain::Burn{chain::TokenId{series, 1}});
+  EXPECT_EQ(buildCertificate(*ledger_, chain::TokenId{series, 1}).status().reason(),
+            "token-burned");
 }
 
 }  // namespace

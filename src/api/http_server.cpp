@@ -1,0 +1,570 @@
+#include <api/http_server.h>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace jiancang::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kMaxQueuedEvents = 1'000;
+constexpr std::chrono::seconds kEventKeepAlive{15};
+
+std::string jsonEscape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(c));
+          out += buffer;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string errorBody(std::string_view code, std::string_view message, std::string_view requestId) {
+  return "{\"code\":\"" + jsonEscape(code) + "\",\"message\":\"" + jsonEscape(message) +
+         "\",\"request_id\":\"" + jsonEscape(requestId) + "\"}";
+}
+
+std::string newRequestId() {
+  static std::atomic<std::uint64_t> counter{0};
+  static const std::uint32_t prefix = std::random_device{}();
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%08x-%08llx", prefix,
+                static_cast<unsigned long long>(counter.fetch_add(1) + 1));
+  return buffer;
+}
+
+bool validRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool percentDecode(std::string_view in, std::string* out) {
+  out->clear();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%') {
+      if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+          !std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+        return false;
+      }
+      *out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else if (in[i] == '+') {
+      *out += ' ';
+    } else {
+      *out += in[i];
+    }
+  }
+  return true;
+}
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions options, HttpHandler handler, RequestObserver observer)
+      : options_(std::move(options)),
+        handler_(std::move(handler)),
+        observer_(std::move(observer)),
+        acceptor_(io_) {}
+
+  class Session;
+  class Stream;
+
+  HttpServerOptions options_;
+  HttpHandler handler_;
+  RequestObserver observer_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+  std::atomic<std::size_t> connections_{0};
+  std::mutex sessionsMutex_;
+  std::vector<std::weak_ptr<Session>> sessions_;
+  std::atomic<bool> stopped_{false};
+
+  void accept();
+  void log(const HttpRequest& request, unsigned status, std::size_t bytes,
+           std::chrono::microseconds elapsed) {
+    if (observer_) observer_(request, status, elapsed);
+    if (options_.accessLog == nullptr) return;
+    std::fprintf(options_.accessLog, "%s %s %s \"%s\" %u %zu %.3fms\n", request.requestId.c_str(),
+                 request.remote.c_str(), request.method.c_str(), request.target.c_str(), status,
+                 bytes, static_cast<double>(elapsed.count()) / 1000.0);
+    std::fflush(options_.accessLog);
+  }
+};
+
+// A connection: reads requests one at a time, hands each to the handler, writes its answer.
+class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Impl& server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)), strand_(stream_.get_executor()) {
+    beast::error_code ignored;
+    auto endpoint = stream_.socket().remote_endpoint(ignored);
+    remote_ =
+        ignored ? "?" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+  ~Session() { --server_.connections_; }
+
+  void start() { waitForRequest(); }
+
+  void close() {
+    asio::post(strand_, [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->stream_.socket().close(ignored);
+    });
+  }
+
+  // Called by Exchange from any thread.
+  void respond(HttpRequest request, HttpResponse response, bool keepAlive,
+               Clock::time_point start) {
+    asio::post(strand_, [self = shared_from_this(), request = std::move(request),
+                         response = std::move(response), keepAlive, start]() mutable {
+      self->write(std::move(request), std::move(response), keepAlive, start);
+    });
+  }
+
+  std::shared_ptr<Stream> openStream(HttpRequest request, Clock::time_point start);
+
+  auto& stream() { return stream_; }
+  auto& strand() { return strand_; }
+  Impl& server() { return server_; }
+
+ private:
+  void waitForRequest() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options_.maxHeaderBytes));
+    parser_->body_limit(server_.options_.maxBodyBytes);
+    if (buffer_.size() > 0) {
+      readRequest();
+      return;
+    }
+    // Idle: wait for the first byte of the next request.
+    stream_.expires_after(server_.options_.idleTimeout);
+    stream_.socket().async_wait(
+        tcp::socket::wait_read,
+        asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code error) {
+          if (error || self->server_.stopped_) return self->shutdown();
+          self->readRequest();
+        }));
+    // async_wait is not covered by tcp_stream's timer: arm our own.
+    idleTimer_.expires_after(server_.options_.idleTimeout);
+    idleTimer_.async_wait(
+        asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code error) {
+          if (!error && !self->reading_) self->shutdown();
+        }));
+  }
+
+  void readRequest() {
+    idleTimer_.cancel();
+    reading_ = true;
+    requestStart_ = Clock::now();
+    stream_.expires_after(server_.options_.requestTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     asio::bind_executor(strand_, [self = shared_from_this()](
+                                                      beast::error_code error, std::size_t) {
+                       self->onRead(error);
+                     }));
+  }
+
+  void onRead(beast::error_code error) {
+    reading_ = false;
+    if (error == http::error::end_of_stream || error == asio::error::eof ||
+        error == asio::error::connection_reset) {
+      return shutdown();
+    }
+    HttpRequest request;
+    request.requestId = newRequestId();
+    request.remote = remote_;
+    if (error) {
+      unsigned status = 400;
+      std::string code = "malformed-request";
+      std::string message = "the request is not valid HTTP/1.1: " + error.message();
+      if (error == beast::error::timeout) {
+        status = 408;
+        code = "request-timeout";
+        message = "the request did not arrive in full within " +
+                  std::to_string(server_.options_.requestTimeout.count()) + " ms";
+      } else if (error == http::error::header_limit) {
+        status = 431;
+        code = "headers-too-large";
+        message = "the request's headers are over " +
+                  std::to_string(server_.options_.maxHeaderBytes) + " bytes";
+      } else if (error == http::error::body_limit) {
+        status = 413;
+        code = "body-too-large";
+        message =
+            "the request body is over " + std::to_string(server_.options_.maxBodyBytes) + " bytes";
+      }
+      if (parser_->is_header_done()) {
+        request.method = std::string(parser_->get().method_string());
+        request.target = std::string(parser_->get().target());
+      }
+      HttpResponse response{
+          status, "application/json", errorBody(code, message, request.requestId), {}};
+      write(std::move(request), std::move(response), false, requestStart_);
+      return;
+    }
+    auto& message = parser_->get();
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers[name] = std::string(field.value());
+    }
+    if (auto given = request.headers.find("x-request-id");
+        given != request.headers.end() && validRequestId(given->second)) {
+      request.requestId = given->second;
+    }
+    request.body = std::move(message.body());
+    bool keepAlive = message.keep_alive();
+    std::string_view target = request.target;
+    auto question = target.find('?');
+    bool decoded = percentDecode(target.substr(0, question), &request.path);
+    if (decoded && question != std::string_view::npos) {
+      std::string_view rest = target.substr(question + 1);
+      while (!rest.empty() && decoded) {
+        auto amp = rest.find('&');
+        std::string_view pair = rest.substr(0, amp);
+        auto eq = pair.find('=');
+        std::string key;
+        std::string value;
+        decoded = percentDecode(pair.substr(0, eq), &key) &&
+                  (eq == std::string_view::npos || percentDecode(pair.substr(eq + 1), &value));
+        if (!key.empty()) request.query[key] = value;
+        rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+      }
+    }
+    if (!decoded) {
+      HttpResponse response{
+          400,
+          "application/json",
+          errorBody("malformed-target", "the request target has a bad % escape", request.requestId),
+          {}};
+      write(std::move(request), std::move(response), false, requestStart_);
+      return;
+    }
+    stream_.expires_never();
+    dispatch(std::move(request), keepAlive);
+  }
+
+  void dispatch(HttpRequest request, bool keepAlive);
+
+  void write(HttpRequest request, HttpResponse response, bool keepAlive, Clock::time_point start) {
+    auto message = std::make_shared<http::response<http::string_body>>();
+    message->version(11);
+    message->result(response.status);
+    message->set(http::field::server, "jiancang");
+    message->set(http::field::content_type, response.contentType);
+    message->set("X-Request-Id", request.requestId);
+    message->set("X-Content-Type-Options", "nosniff");
+    for (auto& [name, value] : response.headers) message->set(name, value);
+    message->body() = std::move(response.body);
+    message->keep_alive(keepAlive && !server_.stopped_);
+    message->prepare_payload();
+    std::size_t bytes = message->body().size();
+    server_.log(request, response.status, bytes,
+                std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
+    stream_.expires_after(server_.options_.requestTimeout);
+    http::async_write(stream_, *message,
+                      asio::bind_executor(strand_, [self = shared_from_this(), message](
+                                                       beast::error_code error, std::size_t) {
+                        if (error) return self->shutdown();
+                        if (!message->keep_alive()) return self->lingeringClose();
+                        self->waitForRequest();
+                      }));
+  }
+
+  // After refusing a request whose body is still arriving, stop sending and read what the
+  // client still sends for a moment, so it gets our answer rather than a reset.
+  void lingeringClose() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(2));
+    drain();
+  }
+  void drain() {
+    auto buffer = std::make_shared<std::array<char, 16 * 1024>>();
+    stream_.async_read_some(asio::buffer(*buffer),
+                            asio::bind_executor(strand_, [self = shared_from_this(), buffer](
+                                                             beast::error_code error, std::size_t) {
+                              if (error) return self->shutdown();
+                              self->drain();
+                            }));
+  }
+
+  void shutdown() {
+    beast::error_code ignored;
+    idleTimer_.cancel();
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  Impl& server_;
+  beast::tcp_stream stream_;
+  asio::strand<asio::any_io_executor> strand_;
+  asio::steady_timer idleTimer_{strand_};
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_;
+  Clock::time_point requestStart_;
+  bool reading_ = false;
+};
+
+// An event stream on a session: the response header, then events as they come, with a comment
+// line every 15 s so dead clients are noticed.
+class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_from_this<Stream> {
+ public:
+  explicit Stream(std::shared_ptr<Session> session)
+      : session_(std::move(session)), timer_(session_->strand()) {}
+
+  void begin() {
+    asio::post(session_->strand(), [self = shared_from_this()] {
+      self->queue_.push_back(
+          "HTTP/1.1 200 OK\r\nServer: jiancang\r\nContent-Type: text/event-stream\r\n"
+          "Cache-Control: no-store\r\nConnection: close\r\nX-Accel-Buffering: no\r\n\r\n"
+          "retry: 2000\n\n");
+      self->pump();
+      self->keepAlive();
+    });
+  }
+
+  bool send(std::string event) override {
+    if (closed_) return false;
+    asio::post(session_->strand(), [self = shared_from_this(), event = std::move(event)]() mutable {
+      if (self->closed_) return;
+      if (self->queue_.size() >= kMaxQueuedEvents) return self->fail();
+      self->queue_.push_back(std::move(event));
+      self->pump();
+    });
+    return true;
+  }
+  bool closed() const override { return closed_; }
+
+ private:
+  void pump() {
+    if (writing_ || queue_.empty() || closed_) return;
+    writing_ = true;
+    auto data = std::make_shared<std::string>(std::move(queue_.front()));
+    queue_.pop_front();
+    session_->stream().expires_after(std::chrono::seconds(30));
+    asio::async_write(
+        session_->stream(), asio::buffer(*data),
+        asio::bind_executor(session_->strand(), [self = shared_from_this(), data](
+                                                    beast::error_code error, std::size_t) {
+          self->writing_ = false;
+          if (error) return self->fail();
+          self->pump();
+        }));
+  }
+  void keepAlive() {
+    timer_.expires_after(kEventKeepAlive);
+    timer_.async_wait(asio::bind_executor(
+        session_->strand(), [self = shared_from_this()](beast::error_code error) {
+          if (error || self->closed_ || self->session_->server().stopped_) return self->fail();
+          self->queue_.push_back(": ping\n\n");
+          self->pump();
+          self->keepAlive();
+        }));
+  }
+  void fail() {
+    if (closed_) return;
+    closed_ = true;
+    timer_.cancel();
+    session_->close();
+  }
+
+  std::shared_ptr<Session> session_;
+  asio::steady_timer timer_;
+  std::deque<std::string> queue_;
+  bool writing_ = false;
+  std::atomic<bool> closed_{false};
+};
+
+namespace {
+
+class SessionExchange final : public Exchange {
+ public:
+  SessionExchange(std::shared_ptr<HttpServer::Impl::Session> session, HttpRequest request,
+                  bool keepAlive)
+      : session_(std::move(session)),
+        request_(std::move(request)),
+        keepAlive_(keepAlive),
+        start_(Clock::now()) {}
+  ~SessionExchange() override {
+    if (!answered_.exchange(true)) {
+      // A handler that forgot to answer: the client still hears something.
+      session_->respond(
+          request_,
+          HttpResponse{500,
+                       "application/json",
+                       errorBody("internal", "the request was not answered", request_.requestId),
+                       {}},
+          false, start_);
+    }
+  }
+  const HttpRequest& request() const override { return request_; }
+  void respond(HttpResponse response) override {
+    if (answered_.exchange(true)) return;
+    session_->respond(request_, std::move(response), keepAlive_, start_);
+  }
+  std::shared_ptr<EventStream> openStream() override {
+    if (answered_.exchange(true)) return nullptr;
+    return session_->openStream(request_, start_);
+  }
+
+ private:
+  std::shared_ptr<HttpServer::Impl::Session> session_;
+  HttpRequest request_;
+  bool keepAlive_;
+  Clock::time_point start_;
+  std::atomic<bool> answered_{false};
+};
+
+}  // namespace
+
+std::shared_ptr<HttpServer::Impl::Stream> HttpServer::Impl::Session::openStream(
+    HttpRequest request, Clock::time_point start) {
+  server_.log(request, 200, 0,
+              std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
+  auto stream = std::make_shared<Stream>(shared_from_this());
+  stream->begin();
+  return stream;
+}
+
+void HttpServer::Impl::Session::dispatch(HttpRequest request, bool keepAlive) {
+  auto exchange =
+      std::make_shared<SessionExchange>(shared_from_this(), std::move(request), keepAlive);
+  try {
+    server_.handler_(exchange);
+  } catch (const std::exception& error) {
+    exchange->respond(
+        HttpResponse{500,
+                     "application/json",
+                     errorBody("internal", error.what(), exchange->request().requestId),
+                     {}});
+  }
+}
+
+void HttpServer::Impl::accept() {
+  acceptor_.async_accept(
+      asio::make_strand(io_), [this](beast::error_code error, tcp::socket socket) {
+        if (stopped_) return;
+        if (!error) {
+          if (connections_.load() >= options_.maxConnections) {
+            beast::error_code ignored;
+            socket.close(ignored);
+          } else {
+            ++connections_;
+            beast::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
+            auto session = std::make_shared<Session>(*this, std::move(socket));
+            {
+              std::lock_guard lock(sessionsMutex_);
+              if (sessions_.size() > 1024 && sessions_.size() > 2 * connections_.load()) {
+                std::erase_if(sessions_, [](const auto& weak) { return weak.expired(); });
+              }
+              sessions_.push_back(session);
+            }
+            session->start();
+          }
+        }
+        accept();
+      });
+}
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, RequestObserver observer)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(observer))) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+bool HttpServer::start(std::string* error) {
+  beast::error_code code;
+  auto address = asio::ip::make_address(impl_->options_.address, code);
+  if (code) {
+    *error = "not an IP address: " + impl_->options_.address;
+    return false;
+  }
+  tcp::endpoint endpoint(address, impl_->options_.port);
+  impl_->acceptor_.open(endpoint.protocol(), code);
+  if (!code) impl_->acceptor_.set_option(asio::socket_base::reuse_address(true), code);
+  if (!code) impl_->acceptor_.bind(endpoint, code);
+  if (!code) impl_->acceptor_.listen(asio::socket_base::max_listen_connections, code);
+  if (code) {
+    *error = "cannot listen on " + impl_->options_.address + ":" +
+             std::to_string(impl_->options_.port) + ": " + code.message();
+    return false;
+  }
+  impl_->accept();
+  for (unsigned i = 0; i < std::max(1u, impl_->options_.threads); ++i) {
+    impl_->threads_.emplace_back([this] { impl_->io_.run(); });
+  }
+  return true;
+}
+
+unsigned short HttpServer::port() const {
+  beast::error_code ignored;
+  return impl_->acceptor_.local_endpoint(ignored).port();
+}
+
+std::size_t HttpServer::openConnections() const { return impl_->connections_.load(); }
+
+void HttpServer::stop() {
+  if (impl_->stopped_.exchange(true)) return;
+  asio::post(impl_->io_, [this] {
+    beast::error_code ignored;
+    impl_->acceptor_.close(ignored);
+  });
+  {
+    std::lock_guard lock(impl_->sessionsMutex_);
+    for (auto& weak : impl_->sessions_) {
+      if (auto session = weak.lock()) session->close();
+    }
+  }
+  // Let closes and in-flight writes finish, then stop.
+  auto deadline = Clock::now() + std::chrono::seconds(2);
+  while (impl_->connections_.load() > 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  impl_->io_.stop();
+  for (auto& thread : impl_->threads_) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
+}  // namespace jiancang::api

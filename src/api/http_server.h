@@ -1,0 +1,97 @@
+// The HTTP/1.1 server under the API: asynchronous (Boost.Beast on Asio), so thousands of idle
+// keep-alive and event-stream connections cost memory, not threads. It enforces the limits every
+// request meets before any handler runs: header and body size, a deadline for a whole request
+// (a slow-drip client gets 408), an idle timeout between requests, a connection cap. It gives
+// each request an id, writes one access-log line per request, and knows nothing of jiancang.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace jiancang::api {
+
+struct HttpServerOptions {
+  std::string address = "127.0.0.1";
+  unsigned short port = 8080;  // 0: any free port (tests)
+  unsigned threads = 2;
+  std::size_t maxHeaderBytes = 16 * 1024;
+  std::size_t maxBodyBytes = 1024 * 1024;
+  std::chrono::milliseconds requestTimeout{10'000};  // from a request's first byte to its last
+  std::chrono::milliseconds idleTimeout{75'000};     // a kept-alive connection with no request
+  std::size_t maxConnections = 20'000;
+  std::FILE* accessLog = nullptr;  // one line per request; nothing if null
+};
+
+struct HttpRequest {
+  std::string method;
+  std::string target;  // as sent: path and query
+  std::string path;    // decoded, without the query
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  std::string requestId;
+  std::string remote;
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string contentType = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// A server-sent-event stream opened on a request. Thread-safe.
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+  // Queues one event (already formatted: "event: ...\ndata: ...\n\n"). False once the client
+  // has gone or fell too far behind (its stream is then closed).
+  virtual bool send(std::string event) = 0;
+  virtual bool closed() const = 0;
+};
+
+// One request in flight. The handler answers exactly once, from any thread, now or later:
+// respond(), or openStream() for an event stream.
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+  virtual const HttpRequest& request() const = 0;
+  virtual void respond(HttpResponse response) = 0;
+  virtual std::shared_ptr<EventStream> openStream() = 0;
+};
+
+using HttpHandler = std::function<void(std::shared_ptr<Exchange>)>;
+
+// Called once per finished request for metrics: method, route label, status, duration.
+using RequestObserver =
+    std::function<void(const HttpRequest&, unsigned status, std::chrono::microseconds elapsed)>;
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, HttpHandler handler, RequestObserver observer = {});
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving on the server's own threads. Returns the port bound, or an error
+  // message.
+  bool start(std::string* error);
+  unsigned short port() const;
+  std::size_t openConnections() const;
+  // Stops accepting, closes every connection, joins the threads.
+  void stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Percent-decoding of a path or query component; nothing on a malformed escape.
+bool percentDecode(std::string_view in, std::string* out);
+
+}  // namespace jiancang::api

@@ -249,6 +249,31 @@ core::Result<BlockOutcome> applyGenesis(const Genesis& genesis) {
   return finish(chain.crypto(), empty, Hash256(), std::move(outcome));
 }
 
+core::Status dryRunTransaction(const ChainParameters& chain, const StateReader& state,
+                               const BlockHeader& header, const SignedTransaction& transaction) {
+  const StateChanges none;
+  LayeredState layered(state, none);
+  Receipt receipt;
+  const Address signer = transaction.signerAddress();
+  TxContext context(chain, header, layered, signer, receipt);
+  AccountRecord account = context.account(signer);
+  if (!context.corruption().isOk()) return context.corruption();
+  if (transaction.transaction.nonce != account.nonce) {
+    return refused("nonce-mismatch", "the signer's next nonce is " + std::to_string(account.nonce) +
+                                         ", the transaction has " +
+                                         std::to_string(transaction.transaction.nonce));
+  }
+  if (account.frozen) {
+    return refused("account-frozen",
+                   "the signer's account is frozen (" + account.frozenReason + ")");
+  }
+  ++account.nonce;
+  context.save(state_keys::account(signer), account);
+  Status status = detail::applyOperation(context, transaction.transaction.operation);
+  if (!context.corruption().isOk()) return context.corruption();
+  return status;
+}
+
 core::Result<BlockOutcome> applyBlock(const ChainParameters& chain, const StateReader& state,
                                       const MerkleNodeSource& nodes, const Hash256& stateRoot,
                                       const Block& block, const ApplyOptions& options) {

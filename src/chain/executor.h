@@ -66,6 +66,13 @@ struct ApplyOptions {
   bool recordTransactionWrites = false;
 };
 
+// Runs one transaction on `state` as if it were alone in a block with `header`, and keeps
+// nothing: the status its receipt would carry (its nonce check included). A node uses it to
+// refuse a transaction that would fail before it takes the signer's nonce. Signatures are not
+// checked here.
+core::Status dryRunTransaction(const ChainParameters& chain, const StateReader& state,
+                               const BlockHeader& header, const SignedTransaction& transaction);
+
 // The state of a new chain (height 0), from an empty tree.
 core::Result<BlockOutcome> applyGenesis(const Genesis& genesis);
 

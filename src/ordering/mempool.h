@@ -33,6 +33,8 @@ class Mempool {
   // larger quota applies. On refusal nothing changes.
   core::Status admit(PendingTransaction pending, std::uint64_t stateNonce, bool privileged);
   bool contains(const core::TxHash& hash) const { return byHash_.contains(hash); }
+  // Whether `signer` has transactions queued or in a block being committed.
+  bool hasAccount(const core::Address& signer) const { return accounts_.contains(signer); }
 
   // Takes up to `max` transactions for a block, oldest accounts first, each account's in nonce
   // order. Taken transactions still count against quotas until completed().

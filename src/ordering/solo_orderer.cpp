@@ -64,6 +64,19 @@ core::Result<core::TxHash> SoloOrderer::submit(chain::SignedTransaction transact
   }
   const bool privileged = (account.roles & chain::kRoleAdmin) != 0 ||
                           ledger_.get(chain::state_keys::issuer(signer)).has_value();
+  // A signer with nothing queued: run the transaction on the committed state first, and refuse
+  // it (spending no nonce, writing nothing) if the chain would. With transactions queued ahead
+  // of it, the state it will meet is not known yet; the block decides.
+  if (!mempool_.hasAccount(signer) && transaction.transaction.nonce == account.nonce) {
+    chain::BlockHeader next;
+    next.chainId = chain.chainId;
+    next.height = ledger_.head().height + 1;
+    next.timestamp = std::max(clock_.now(), ledger_.head().timestamp);
+    if (Status status = chain::dryRunTransaction(chain, ledger_, next, transaction);
+        !status.isOk()) {
+      return status;
+    }
+  }
   bool wasIdle = mempool_.waiting() == 0;
   Status admitted = mempool_.admit(PendingTransaction{std::move(transaction), hash, signer},
                                    account.nonce, privileged);

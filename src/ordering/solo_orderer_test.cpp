@@ -177,44 +177,71 @@ TEST_F(SoloOrdererTest, SameTransactionTwiceWaitsOnce) {
 
 TEST_F(SoloOrdererTest, SaysBusyInsteadOfDropping) {
   SoloOrdererOptions options;
-  options.blockInterval = std::chrono::milliseconds(2'000);
-  options.maxBlockTransactions = 1'000;
   options.mempool.perAccount = 3;
   options.mempool.capacity = 5;
   start(options);
-  // Setup first, with the quota not yet in the way of the issuer (privileged).
+  chain::SeriesId series = seriesWithTokens(16);  // collector c holds serials c+1 and c+9
+  // Now hold blocks back so the queue fills.
+  orderer_.reset();
+  options.blockInterval = std::chrono::milliseconds(2'000);
+  orderer_ = std::make_unique<SoloOrderer>(*ledger_, copyKey(t_.member(0)), clock_, options);
+
   std::vector<std::shared_future<std::optional<CommitNotice>>> waits;
   auto submit = [&](chain::SignedTransaction transaction) {
     auto done = std::make_shared<std::promise<std::optional<CommitNotice>>>();
-    waits.push_back(done->get_future().share());
-    return orderer_->submit(std::move(transaction),
-                            [done](const auto& notice) { done->set_value(notice); });
+    auto hash = orderer_->submit(std::move(transaction),
+                                 [done](const auto& notice) { done->set_value(notice); });
+    if (hash.ok()) waits.push_back(done->get_future().share());
+    return hash;
   };
-  for (std::size_t i = 0; i < 3; ++i) {
-    ASSERT_TRUE(
-        submit(sign(t_.collector(0), chain::Burn{chain::TokenId{chain::SeriesId(9), i + 1}})).ok());
-  }
-  auto quota = submit(sign(t_.collector(0), chain::Burn{chain::TokenId{chain::SeriesId(9), 9}}));
+  auto gift = [&](std::size_t from, std::uint64_t serial) {
+    return sign(t_.collector(from),
+                chain::Transfer{chain::TokenId{series, serial},
+                                TestChain::address(t_.collector((from + 1) % 8))});
+  };
+  ASSERT_TRUE(submit(gift(0, 1)).ok());
+  ASSERT_TRUE(submit(gift(0, 9)).ok());
+  ASSERT_TRUE(submit(gift(0, 1)).ok());  // queued behind the first: the block will refuse it
+  auto quota = submit(gift(0, 9));
   ASSERT_FALSE(quota.ok());
   EXPECT_EQ(quota.status().code(), core::ErrorCode::kResourceExhausted);
   EXPECT_EQ(quota.status().reason(), "account-quota");
-  waits.pop_back();
-  ASSERT_TRUE(
-      submit(sign(t_.collector(1), chain::Burn{chain::TokenId{chain::SeriesId(9), 1}})).ok());
-  ASSERT_TRUE(
-      submit(sign(t_.collector(2), chain::Burn{chain::TokenId{chain::SeriesId(9), 1}})).ok());
-  auto full = submit(sign(t_.collector(3), chain::Burn{chain::TokenId{chain::SeriesId(9), 1}}));
+  nonces_[TestChain::address(t_.collector(0))]--;
+  ASSERT_TRUE(submit(gift(1, 2)).ok());
+  ASSERT_TRUE(submit(gift(2, 3)).ok());
+  auto full = submit(gift(3, 4));
   ASSERT_FALSE(full.ok());
   EXPECT_EQ(full.status().reason(), "mempool-full");
-  waits.pop_back();
   EXPECT_EQ(orderer_->stats().rejectedBusy, 2u);
   // Shutting down commits what was admitted: every waiter hears back.
   orderer_->shutdown();
+  ASSERT_EQ(waits.size(), 5u);
+  std::vector<std::string> reasons;
   for (auto& wait : waits) {
     auto notice = wait.get();
     ASSERT_TRUE(notice.has_value());
-    EXPECT_EQ(notice->receipt.reason, "token-not-found");
+    reasons.push_back(notice->receipt.reason);
   }
+  EXPECT_EQ(reasons, (std::vector<std::string>{"", "", "not-owner", "", ""}));
+}
+
+TEST_F(SoloOrdererTest, RefusesWhatTheChainWouldRefuseWithoutSpendingTheNonce) {
+  start();
+  chain::SeriesId series = seriesWithTokens(4);
+  auto heightBefore = ledger_->head().height;
+  run(sign(t_.issuer(0), TestChain::seriesTemplate(4)));
+  chain::Mint tooMany{chain::SeriesId(2),
+                      std::vector<core::Address>(5, TestChain::address(t_.collector(0)))};
+  auto refused = orderer_->submit(sign(t_.issuer(0), tooMany), [](const auto&) {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().reason(), "series-cap-reached");
+  (void)series;
+  EXPECT_EQ(ledger_->head().height, heightBefore + 1);
+  // The nonce was not spent: the same nonce works for a valid mint.
+  nonces_[TestChain::address(t_.issuer(0))]--;
+  chain::Mint fits{chain::SeriesId(2),
+                   std::vector<core::Address>(4, TestChain::address(t_.collector(0)))};
+  EXPECT_TRUE(run(sign(t_.issuer(0), fits))->receipt.ok());
 }
 
 }  // namespace

@@ -86,8 +86,9 @@ class HttpServer {
   // Stops accepting, closes every connection, joins the threads.
   void stop();
 
+  class Impl;  // in the .cpp; public only so its helpers there can name it
+
  private:
-  class Impl;
   std::unique_ptr<Impl> impl_;
 };
 

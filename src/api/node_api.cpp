@@ -54,9 +54,8 @@ HttpResponse jsonResponse(unsigned status, const json& body) {
 
 HttpResponse errorResponse(const HttpRequest& request, unsigned status, std::string_view code,
                            std::string_view message) {
-  return jsonResponse(status, json{{"code", code},
-                                   {"message", message},
-                                   {"request_id", request.requestId}});
+  return jsonResponse(
+      status, json{{"code", code}, {"message", message}, {"request_id", request.requestId}});
 }
 
 HttpResponse errorResponse(const HttpRequest& request, const core::Status& status) {
@@ -212,9 +211,8 @@ class NodeApi::Impl {
   Impl(ledger::Ledger& ledger, ordering::Orderer& orderer, NodeApiOptions options)
       : ledger_(ledger), orderer_(orderer), options_(options), timerWork_(timers_.get_executor()) {
     timerThread_ = std::thread([this] { timers_.run(); });
-    subscription_ = orderer_.subscribe([this](const ledger::CommittedBlock& block) {
-      publish(block);
-    });
+    subscription_ =
+        orderer_.subscribe([this](const ledger::CommittedBlock& block) { publish(block); });
   }
   ~Impl() {
     orderer_.unsubscribe(subscription_);
@@ -291,7 +289,8 @@ void NodeApi::Impl::handle(const std::shared_ptr<Exchange>& exchange) {
       return exchange->respond(errorResponse(request, 503, "not-writable",
                                              "the node stopped accepting writes; see its log"));
     }
-    return exchange->respond(jsonResponse(200, json{{"status", "ready"}, {"height", stats.height}}));
+    return exchange->respond(
+        jsonResponse(200, json{{"status", "ready"}, {"height", stats.height}}));
   }
   if (parts.size() == 1 && parts[0] == "metrics") {
     if (!get) return methodNotAllowed("GET");
@@ -374,8 +373,8 @@ void NodeApi::Impl::submit(const std::shared_ptr<Exchange>& exchange) {
   } else {
     json body = json::parse(request.body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) {
-      return exchange->respond(errorResponse(request, 400, "invalid-json",
-                                             "the body is not a JSON object"));
+      return exchange->respond(
+          errorResponse(request, 400, "invalid-json", "the body is not a JSON object"));
     }
     auto field = body.find("transaction");
     if (field == body.end() || !field->is_string()) {
@@ -418,9 +417,9 @@ void NodeApi::Impl::submit(const std::shared_ptr<Exchange>& exchange) {
                                                       {"index", notice->index},
                                                       {"receipt", receiptJson(notice->receipt)}}));
   };
-  auto submitted = orderer_.submit(std::move(transaction).value(),
-                                   wait ? ordering::CommitCallback(answer)
-                                        : ordering::CommitCallback());
+  auto submitted =
+      orderer_.submit(std::move(transaction).value(),
+                      wait ? ordering::CommitCallback(answer) : ordering::CommitCallback());
   if (!submitted) {
     pending->answered = true;
     HttpResponse response = errorResponse(request, submitted.status());
@@ -449,11 +448,10 @@ void NodeApi::Impl::submit(const std::shared_ptr<Exchange>& exchange) {
     pending->timer.expires_after(commitWait);
     pending->timer.async_wait([pending, hashHex](const boost::system::error_code& error) {
       if (error || pending->answered.exchange(true)) return;
-      pending->exchange->respond(
-          jsonResponse(202, json{{"tx_hash", hashHex},
-                                 {"status", "pending"},
-                                 {"message", "not committed yet; poll GET /api/v1/transactions/" +
-                                                 hashHex}}));
+      pending->exchange->respond(jsonResponse(
+          202, json{{"tx_hash", hashHex},
+                    {"status", "pending"},
+                    {"message", "not committed yet; poll GET /api/v1/transactions/" + hashHex}}));
     });
   });
 }
@@ -563,13 +561,15 @@ HttpResponse NodeApi::Impl::token(const HttpRequest& request, const chain::Token
   }
   auto record = core::decode<chain::TokenRecord>(*bytes);
   auto series = core::decode<chain::SeriesRecord>(*seriesBytes);
-  if (!record || !series) return errorResponse(request, 500, "state-corrupt", "a record is damaged");
+  if (!record || !series)
+    return errorResponse(request, 500, "state-corrupt", "a record is damaged");
   json rights = json::array();
   for (std::size_t i = 0; i < series->rights.size(); ++i) {
-    rights.push_back({{"id", series->rights[i].id},
-                      {"kind", series->rights[i].kind},
-                      {"uses", series->rights[i].uses},
-                      {"uses_left", i < record->rightUsesLeft.size() ? record->rightUsesLeft[i] : 0}});
+    rights.push_back(
+        {{"id", series->rights[i].id},
+         {"kind", series->rights[i].kind},
+         {"uses", series->rights[i].uses},
+         {"uses_left", i < record->rightUsesLeft.size() ? record->rightUsesLeft[i] : 0}});
   }
   return jsonResponse(200, json{{"id", id.toString()},
                                 {"series", id.series.value()},
@@ -607,9 +607,8 @@ HttpResponse NodeApi::Impl::certificate(const HttpRequest& request,
   if (!document) return errorResponse(request, document.status());
   HttpResponse response{200, "application/json", std::move(document).value(), {}};
   response.headers.emplace_back("Content-Disposition", "inline; filename=\"certificate-" +
-                                                           std::to_string(id.series.value()) +
-                                                           "-" + std::to_string(id.serial) +
-                                                           ".json\"");
+                                                           std::to_string(id.series.value()) + "-" +
+                                                           std::to_string(id.serial) + ".json\"");
   return response;
 }
 
@@ -636,12 +635,13 @@ HttpResponse NodeApi::Impl::account(const HttpRequest&, const core::Address& add
   if ((record.roles & chain::kRoleGovernance) != 0) roles.push_back("governance");
   if ((record.roles & chain::kRoleVerifier) != 0) roles.push_back("verifier");
   if ((record.roles & chain::kRoleMarket) != 0) roles.push_back("market");
-  return jsonResponse(200, json{{"address", address.hex()},
-                                {"nonce", record.nonce},
-                                {"roles", roles},
-                                {"issuer", ledger_.get(chain::state_keys::issuer(address)).has_value()},
-                                {"frozen", record.frozen},
-                                {"frozen_reason", record.frozenReason}});
+  return jsonResponse(200,
+                      json{{"address", address.hex()},
+                           {"nonce", record.nonce},
+                           {"roles", roles},
+                           {"issuer", ledger_.get(chain::state_keys::issuer(address)).has_value()},
+                           {"frozen", record.frozen},
+                           {"frozen_reason", record.frozenReason}});
 }
 
 HttpResponse NodeApi::Impl::accountTokens(const HttpRequest& request,
@@ -693,7 +693,8 @@ namespace {
 // The route template a path belongs to, so metrics do not grow with every id.
 std::string routeLabel(const std::string& path) {
   auto parts = splitPath(path);
-  if (parts.size() == 1 && (parts[0] == "healthz" || parts[0] == "readyz" || parts[0] == "metrics")) {
+  if (parts.size() == 1 &&
+      (parts[0] == "healthz" || parts[0] == "readyz" || parts[0] == "metrics")) {
     return "/" + std::string(parts[0]);
   }
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return "other";
@@ -713,8 +714,8 @@ void NodeApi::Impl::observe(const HttpRequest& request, unsigned status,
                             std::chrono::microseconds elapsed) {
   double seconds = static_cast<double>(elapsed.count()) / 1e6;
   std::lock_guard lock(metricsMutex_);
-  RouteMetrics& route = metrics_[{request.method.empty() ? "?" : request.method,
-                                  routeLabel(request.path)}];
+  RouteMetrics& route =
+      metrics_[{request.method.empty() ? "?" : request.method, routeLabel(request.path)}];
   ++route.byStatus[status];
   ++route.count;
   route.sumSeconds += seconds;

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <app/key_file.h>
+#include <app/node.h>
 #include <app/version.h>
 #include <core/crypto.h>
 
@@ -49,9 +50,43 @@ int run(int argc, char** argv) {
       ->add_option("--out", out, "Key file to create (mode 0600, never overwritten); - for stdout")
       ->required();
 
+  app::UpOptions up;
+  CLI::App* upCommand = cli.add_subcommand(
+      "up", "Serve a one-member chain, creating its data directory and keys on first start");
+  upCommand->add_option("--data", up.dataDirectory, "Data directory")->capture_default_str();
+  upCommand->add_option("--listen", up.listen, "Address and port to serve on")
+      ->capture_default_str();
+  upCommand->add_option("--suite", up.suite, "Crypto suite of a new chain: ed25519 or sm2")
+      ->check(CLI::IsMember({"ed25519", "sm2"}))
+      ->capture_default_str();
+  upCommand->add_option("--name", up.chainName, "Name of a new chain")->capture_default_str();
+  upCommand->add_option("--http-threads", up.httpThreads, "Threads serving HTTP")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  upCommand
+      ->add_option("--block-interval-ms", up.blockIntervalMillis,
+                   "Longest a transaction waits for its block to be cut")
+      ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
+
+  std::filesystem::path checkData = "jiancang-data";
+  CLI::App* check = cli.add_subcommand(
+      "check", "Re-verify a ledger: replay every block from genesis and compare everything");
+  check->add_option("--data", checkData, "Data directory")->capture_default_str();
+
+  std::filesystem::path certificate;
+  std::string chainId;
+  CLI::App* verify = cli.add_subcommand(
+      "verify", "Check a token certificate offline, trusting only the members' keys");
+  verify->add_option("FILE", certificate, "The certificate (JSON) to check")->required();
+  verify->add_option("--chain-id", chainId, "Refuse a certificate of any other chain (hex)");
+
   CLI11_PARSE(cli, argc, argv);
 
   if (*keygen) return runKeygen(suite, out);
+  if (*upCommand) return app::runUp(up);
+  if (*check) return app::runCheck(checkData);
+  if (*verify) return app::runVerify(certificate, chainId);
   std::cout << cli.help();
   return 0;
 }

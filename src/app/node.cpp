@@ -1,0 +1,207 @@
+#include <app/node.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <sys/stat.h>
+
+#include <api/http_server.h>
+#include <api/node_api.h>
+#include <app/key_file.h>
+#include <ledger/certificate.h>
+#include <ordering/solo_orderer.h>
+
+namespace jiancang::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+int fail(std::string_view command, const std::string& message, int code = 1) {
+  std::cerr << "jiancang " << command << ": " << message << "\n";
+  return code;
+}
+
+// The key at `path`, created on first start.
+core::Result<core::KeyPair> loadOrCreateKey(const fs::path& path, core::SuiteId suite,
+                                            bool* created) {
+  *created = false;
+  std::error_code error;
+  if (fs::exists(path, error)) return readKeyFile(path);
+  core::KeyPair pair = core::cryptoSuite(suite).generateKeyPair();
+  if (core::Status status = writeKeyFile(path, pair); !status.isOk()) return status;
+  *created = true;
+  return pair;
+}
+
+bool parseListen(const std::string& listen, std::string* host, unsigned short* port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  *host = listen.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  try {
+    std::size_t used = 0;
+    unsigned long value = std::stoul(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1 || value > 65535) return false;
+    *port = static_cast<unsigned short>(value);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int runUp(const UpOptions& options) {
+  auto suite = core::parseSuiteName(options.suite);
+  if (!suite) return fail("up", suite.status().message(), 2);
+  std::string host;
+  unsigned short port = 0;
+  if (!parseListen(options.listen, &host, &port)) {
+    return fail("up", "--listen wants HOST:PORT, for example 127.0.0.1:8080", 2);
+  }
+
+  // Signals are taken synchronously by this thread; every thread started below inherits the
+  // mask, so none of them is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const fs::path& data = options.dataDirectory;
+  std::error_code error;
+  bool fresh = !fs::exists(data / "ledger", error);
+  fs::create_directories(data / "keys", error);
+  if (error)
+    return fail("up", "cannot create " + (data / "keys").string() + ": " + error.message());
+  ::chmod(data.c_str(), 0700);
+  ::chmod((data / "keys").c_str(), 0700);
+
+  bool memberCreated = false;
+  bool adminCreated = false;
+  auto member = loadOrCreateKey(data / "keys" / "member.key", *suite, &memberCreated);
+  if (!member) return fail("up", member.status().message());
+  auto admin = loadOrCreateKey(data / "keys" / "admin.key", *suite, &adminCreated);
+  if (!admin) return fail("up", admin.status().message());
+
+  std::optional<chain::Genesis> genesis;
+  if (fresh) {
+    chain::Genesis created;
+    created.chainName = options.chainName;
+    created.suite = *suite;
+    created.timestamp = core::SystemClock().now();
+    created.members = {chain::Member{"local", member->publicKey}};
+    created.roleGrants = {
+        {core::addressOf(admin->publicKey),
+         chain::kRoleAdmin | chain::kRoleGovernance | chain::kRoleVerifier | chain::kRoleMarket}};
+    genesis = created;
+  }
+  auto ledger = ledger::Ledger::open(data / "ledger", genesis);
+  if (!ledger) return fail("up", ledger.status().message());
+  const chain::Genesis& chainGenesis = (*ledger)->genesis();
+  if (chainGenesis.members.size() != 1 || chainGenesis.members[0].key != member->publicKey) {
+    return fail("up",
+                "this ledger's chain has other members; a consortium member runs `jiancang node`");
+  }
+
+  core::SystemClock clock;
+  ordering::SoloOrdererOptions ordererOptions;
+  ordererOptions.blockInterval = std::chrono::milliseconds(options.blockIntervalMillis);
+  ordering::SoloOrderer orderer(**ledger, std::move(member).value(), clock, ordererOptions);
+  api::NodeApi nodeApi(**ledger, orderer);
+
+  std::FILE* accessLog = std::fopen((data / "access.log").c_str(), "a");
+  api::HttpServerOptions serverOptions;
+  serverOptions.address = host;
+  serverOptions.port = port;
+  serverOptions.threads = options.httpThreads;
+  serverOptions.accessLog = accessLog;
+  api::HttpServer server(
+      serverOptions, [&](std::shared_ptr<api::Exchange> exchange) { nodeApi.handle(exchange); },
+      [&](const api::HttpRequest& request, unsigned status, std::chrono::microseconds elapsed) {
+        nodeApi.observe(request, status, elapsed);
+      });
+  std::string listenError;
+  if (!server.start(&listenError)) {
+    orderer.shutdown();
+    if (accessLog != nullptr) std::fclose(accessLog);
+    return fail("up", listenError);
+  }
+
+  ledger::Head head = (*ledger)->head();
+  std::string shownHost = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::cout << (fresh ? "created" : "opened") << " chain " << (*ledger)->parameters().chainId.hex()
+            << " (\"" << chainGenesis.chainName << "\", " << core::suiteName(chainGenesis.suite)
+            << ") at height " << head.height << " in " << data.string() << "\n";
+  if (memberCreated || adminCreated) {
+    std::cout << "keys (mode 0600): " << (data / "keys").string()
+              << "/member.key signs blocks, admin.key registers issuers\n";
+  }
+  std::cout << "jiancang is serving on http://" << shownHost << ":" << server.port() << "/\n"
+            << "  API  http://" << shownHost << ":" << server.port() << "/api/v1/chain\n"
+            << "  stop with Ctrl-C\n"
+            << std::flush;
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  std::cout << "\n" << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ": stopping..." << std::flush;
+  server.stop();
+  nodeApi.closeStreams();
+  orderer.shutdown();
+  head = (*ledger)->head();
+  if (accessLog != nullptr) std::fclose(accessLog);
+  std::cout << " stopped cleanly at height " << head.height << "\n";
+  return 0;
+}
+
+int runCheck(const fs::path& dataDirectory) {
+  auto ledger = ledger::Ledger::open(dataDirectory / "ledger", std::nullopt);
+  if (!ledger) return fail("check", ledger.status().message());
+  ledger::Head head = (*ledger)->head();
+  std::cerr << "checking " << head.height << " blocks of chain "
+            << (*ledger)->parameters().chainId.hex() << "\n";
+  std::uint64_t lastShown = 0;
+  core::Status status = (*ledger)->check([&](std::uint64_t done, std::uint64_t total) {
+    if (done == total || done - lastShown >= 1000) {
+      std::cerr << "  " << done << "/" << total << " blocks replayed\r" << std::flush;
+      lastShown = done;
+    }
+  });
+  std::cerr << "\n";
+  if (!status.isOk()) return fail("check", status.reason() + ": " + status.message());
+  std::cout << "ok: " << head.height << " blocks replayed from genesis; hash chain, receipts, "
+            << "attestations and every state entry agree; state root " << head.stateRoot.hex()
+            << "\n";
+  return 0;
+}
+
+int runVerify(const fs::path& certificate, const std::string& chainId) {
+  std::error_code error;
+  auto size = fs::file_size(certificate, error);
+  if (error) return fail("verify", "cannot read " + certificate.string() + ": " + error.message());
+  if (size > 16 * 1024 * 1024) return fail("verify", "the file is over 16 MiB: not a certificate");
+  std::ifstream in(certificate, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  ledger::CertificateReport report;
+  core::Status status = ledger::verifyCertificate(text.str(), chainId, &report);
+  for (const std::string& check : report.checks) std::cout << "  ok  " << check << "\n";
+  if (!status.isOk()) {
+    std::cout << "  FAIL " << status.reason() << ": " << status.message() << "\n";
+    std::cout << "the certificate is NOT valid\n";
+    return 1;
+  }
+  std::cout << "valid: token " << report.token << " is held by " << report.owner << " at height "
+            << report.height << " of chain " << report.chainId << "\n";
+  if (chainId.empty()) {
+    std::cout << "(compare the chain id with the one the platform publishes, or pass --chain-id)\n";
+  }
+  return 0;
+}
+
+}  // namespace jiancang::app

@@ -1,0 +1,24 @@
+// The node commands: `up` (serve a one-member chain, creating it on first start), `check`
+// (re-verify a ledger from genesis) and `verify` (check a certificate offline).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace jiancang::app {
+
+struct UpOptions {
+  std::filesystem::path dataDirectory = "jiancang-data";
+  std::string listen = "127.0.0.1:8080";
+  std::string suite = "ed25519";
+  std::string chainName = "jiancang-local";
+  unsigned httpThreads = 2;
+  unsigned blockIntervalMillis = 20;
+};
+
+// Runs until SIGINT or SIGTERM; returns the process exit code.
+int runUp(const UpOptions& options);
+int runCheck(const std::filesystem::path& dataDirectory);
+int runVerify(const std::filesystem::path& certificate, const std::string& chainId);
+
+}  // namespace jiancang::app

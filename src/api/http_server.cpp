@@ -192,8 +192,19 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void readRequest() {
     idleTimer_.cancel();
     reading_ = true;
+    timedOut_ = false;
     requestStart_ = Clock::now();
-    stream_.expires_after(server_.options_.requestTimeout);
+    // Our own deadline rather than the stream's: the stream's closes the socket when it fires,
+    // and a slow client should still read its 408.
+    stream_.expires_never();
+    requestTimer_.expires_after(server_.options_.requestTimeout);
+    requestTimer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](
+                                                              beast::error_code error) {
+      if (error || !self->reading_) return;
+      self->timedOut_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    }));
     http::async_read(stream_, buffer_, *parser_,
                      asio::bind_executor(strand_, [self = shared_from_this()](
                                                       beast::error_code error, std::size_t) {
@@ -203,6 +214,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   void onRead(beast::error_code error) {
     reading_ = false;
+    requestTimer_.cancel();
+    if (timedOut_) error = beast::error::timeout;
     if (error == http::error::end_of_stream || error == asio::error::eof ||
         error == asio::error::connection_reset) {
       return shutdown();
@@ -331,6 +344,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void shutdown() {
     beast::error_code ignored;
     idleTimer_.cancel();
+    requestTimer_.cancel();
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
   }
@@ -339,6 +353,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   asio::strand<asio::any_io_executor> strand_;
   asio::steady_timer idleTimer_{strand_};
+  asio::steady_timer requestTimer_{strand_};
+  bool timedOut_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;

@@ -121,6 +121,7 @@ int runUp(const UpOptions& options) {
   serverOptions.port = port;
   serverOptions.threads = options.httpThreads;
   serverOptions.accessLog = accessLog;
+  serverOptions.requestTimeout = std::chrono::milliseconds(options.requestTimeoutMillis);
   api::HttpServer server(
       serverOptions, [&](std::shared_ptr<api::Exchange> exchange) { nodeApi.handle(exchange); },
       [&](const api::HttpRequest& request, unsigned status, std::chrono::microseconds elapsed) {

@@ -14,6 +14,7 @@ struct UpOptions {
   std::string chainName = "jiancang-local";
   unsigned httpThreads = 2;
   unsigned blockIntervalMillis = 20;
+  unsigned requestTimeoutMillis = 10'000;
 };
 
 // Runs until SIGINT or SIGTERM; returns the process exit code.

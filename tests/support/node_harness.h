@@ -1,0 +1,93 @@
+// What the integration tests need to drive a real node: start `jiancang up` in a temporary
+// data directory on a free port and stop or kill it by PID; a small keep-alive HTTP client; and
+// signing transactions for the node's chain with the node's own admin key.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <chain/genesis.h>
+#include <chain/transaction.h>
+
+namespace jiancang::testing {
+
+struct HttpResult {
+  int status = 0;  // 0: no answer (connection failed or closed)
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+};
+
+// One keep-alive connection, reconnecting when the server closed it.
+class HttpClient {
+ public:
+  explicit HttpClient(unsigned short port);
+  ~HttpClient();
+  HttpResult request(const std::string& method, const std::string& target,
+                     const std::string& body = "",
+                     const std::string& contentType = "application/json",
+                     const std::vector<std::pair<std::string, std::string>>& headers = {});
+  HttpResult get(const std::string& target) { return request("GET", target); }
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class NodeProcess {
+ public:
+  // `extraArguments` go after `up --data DIR --listen 127.0.0.1:0`.
+  explicit NodeProcess(std::filesystem::path dataDirectory, std::string extraArguments = "");
+  ~NodeProcess();
+
+  // Starts the node and waits for it to print its address. False (with the output) on failure.
+  bool start(std::string* output = nullptr);
+  // SIGTERM and wait; returns the exit code.
+  int stop();
+  // SIGKILL and reap: a crash.
+  void kill();
+  bool running() const { return pid_ > 0; }
+  unsigned short port() const { return port_; }
+  const std::filesystem::path& dataDirectory() const { return data_; }
+  std::string output() const;  // what it printed so far
+
+ private:
+  std::filesystem::path data_;
+  std::string extra_;
+  int pid_ = -1;
+  unsigned short port_ = 0;
+  std::filesystem::path log_;
+};
+
+// Runs `jiancang ARGS` to completion: exit code and output.
+std::pair<int, std::string> runJiancang(const std::string& arguments);
+
+// The chain a running node serves, and signing for it.
+class ChainClient {
+ public:
+  explicit ChainClient(HttpClient& http);
+  const chain::ChainParameters& parameters() const { return parameters_; }
+  const chain::Genesis& genesis() const { return genesis_; }
+
+  chain::SignedTransaction sign(const core::KeyPair& signer, std::uint64_t nonce,
+                                chain::Operation operation) const;
+  static std::string body(const chain::SignedTransaction& transaction);
+
+ private:
+  chain::Genesis genesis_;
+  chain::ChainParameters parameters_;
+};
+
+// A deterministic key pair for tests: the seed is H(label).
+core::KeyPair testKey(const std::string& label);
+
+std::filesystem::path freshDirectory(const std::string& name);
+
+}  // namespace jiancang::testing

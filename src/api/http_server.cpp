@@ -198,13 +198,13 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     // and a slow client should still read its 408.
     stream_.expires_never();
     requestTimer_.expires_after(server_.options_.requestTimeout);
-    requestTimer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](
-                                                              beast::error_code error) {
-      if (error || !self->reading_) return;
-      self->timedOut_ = true;
-      beast::error_code ignored;
-      self->stream_.socket().cancel(ignored);
-    }));
+    requestTimer_.async_wait(
+        asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code error) {
+          if (error || !self->reading_) return;
+          self->timedOut_ = true;
+          beast::error_code ignored;
+          self->stream_.socket().cancel(ignored);
+        }));
     http::async_read(stream_, buffer_, *parser_,
                      asio::bind_executor(strand_, [self = shared_from_this()](
                                                       beast::error_code error, std::size_t) {

@@ -68,8 +68,9 @@ int run(int argc, char** argv) {
                    "Longest a transaction waits for its block to be cut")
       ->check(CLI::Range(1, 10'000))
       ->capture_default_str();
-  upCommand->add_option("--request-timeout-ms", up.requestTimeoutMillis,
-                        "Longest a request may take to arrive in full (slow clients get 408)")
+  upCommand
+      ->add_option("--request-timeout-ms", up.requestTimeoutMillis,
+                   "Longest a request may take to arrive in full (slow clients get 408)")
       ->check(CLI::Range(100, 600'000))
       ->capture_default_str();
 

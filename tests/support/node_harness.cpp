@@ -110,6 +110,8 @@ std::string NodeProcess::output() const {
 bool NodeProcess::start(std::string* output) {
   std::string command = std::string(JIANCANG_BINARY) + " up --data '" + data_.string() +
                         "' --listen 127.0.0.1:0 " + extra_;
+  // Truncated here, not in the child: a check racing the child would read the last run's port.
+  std::ofstream(log_, std::ios::trunc).close();
   pid_t pid = ::fork();
   if (pid == 0) {
     int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -195,7 +197,8 @@ core::KeyPair testKey(const std::string& label) {
 }
 
 fs::path freshDirectory(const std::string& name) {
-  fs::path path = fs::temp_directory_path() / ("jiancang-" + name + "-" + std::to_string(::getpid()));
+  fs::path path =
+      fs::temp_directory_path() / ("jiancang-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(path);
   fs::remove(path.string() + ".out");
   return path;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -22,7 +23,12 @@ struct HttpResult {
   int status = 0;  // 0: no answer (connection failed or closed)
   std::string body;
   std::map<std::string, std::string> headers;  // lower-case names
-  nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+  nlohmann::json json() const {
+    auto parsed = nlohmann::json::parse(body, nullptr, false);
+    if (parsed.is_discarded())
+      std::fprintf(stderr, "not JSON (status %d): %.200s\n", status, body.c_str());
+    return parsed;
+  }
 };
 
 // One keep-alive connection, reconnecting when the server closed it.

@@ -54,11 +54,10 @@ std::string errorBody(std::string_view code, std::string_view message, std::stri
 }
 
 std::string newRequestId() {
-  static std::atomic<std::uint64_t> counter{0};
+  static std::atomic<unsigned long long> counter{0};
   static const std::uint32_t prefix = std::random_device{}();
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%08x-%08llx", prefix,
-                static_cast<unsigned long long>(counter.fetch_add(1) + 1));
+  std::snprintf(buffer, sizeof buffer, "%08x-%08llx", prefix, counter.fetch_add(1) + 1);
   return buffer;
 }
 
@@ -117,7 +116,7 @@ class HttpServer::Impl {
 
   void accept();
   void log(const HttpRequest& request, unsigned status, std::size_t bytes,
-           std::chrono::microseconds elapsed) {
+           std::chrono::microseconds elapsed) const {
     if (observer_) observer_(request, status, elapsed);
     if (options_.accessLog == nullptr) return;
     std::fprintf(options_.accessLog, "%s %s %s \"%s\" %u %zu %.3fms\n", request.requestId.c_str(),
@@ -154,11 +153,11 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
                Clock::time_point start) {
     asio::post(strand_, [self = shared_from_this(), request = std::move(request),
                          response = std::move(response), keepAlive, start]() mutable {
-      self->write(std::move(request), std::move(response), keepAlive, start);
+      self->write(request, std::move(response), keepAlive, start);
     });
   }
 
-  std::shared_ptr<Stream> openStream(HttpRequest request, Clock::time_point start);
+  std::shared_ptr<Stream> openStream(const HttpRequest& request, Clock::time_point start);
 
   auto& stream() { return stream_; }
   auto& strand() { return strand_; }
@@ -249,7 +248,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       }
       HttpResponse response{
           status, "application/json", errorBody(code, message, request.requestId), {}};
-      write(std::move(request), std::move(response), false, requestStart_);
+      write(request, std::move(response), false, requestStart_);
       return;
     }
     auto& message = parser_->get();
@@ -289,7 +288,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
           "application/json",
           errorBody("malformed-target", "the request target has a bad % escape", request.requestId),
           {}};
-      write(std::move(request), std::move(response), false, requestStart_);
+      write(request, std::move(response), false, requestStart_);
       return;
     }
     stream_.expires_never();
@@ -298,7 +297,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   void dispatch(HttpRequest request, bool keepAlive);
 
-  void write(HttpRequest request, HttpResponse response, bool keepAlive, Clock::time_point start) {
+  void write(const HttpRequest& request, HttpResponse response, bool keepAlive,
+             Clock::time_point start) {
     auto message = std::make_shared<http::response<http::string_body>>();
     message->version(11);
     message->result(response.status);
@@ -332,7 +332,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     drain();
   }
   void drain() {
-    auto buffer = std::make_shared<std::array<char, 16 * 1024>>();
+    auto buffer = std::make_shared<std::array<char, std::size_t{16} * 1024>>();
     stream_.async_read_some(asio::buffer(*buffer),
                             asio::bind_executor(strand_, [self = shared_from_this(), buffer](
                                                              beast::error_code error, std::size_t) {
@@ -475,7 +475,7 @@ class SessionExchange final : public Exchange {
 }  // namespace
 
 std::shared_ptr<HttpServer::Impl::Stream> HttpServer::Impl::Session::openStream(
-    HttpRequest request, Clock::time_point start) {
+    const HttpRequest& request, Clock::time_point start) {
   server_.log(request, 200, 0,
               std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
   auto stream = std::make_shared<Stream>(shared_from_this());
@@ -527,7 +527,12 @@ void HttpServer::Impl::accept() {
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, RequestObserver observer)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(observer))) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  try {
+    stop();
+  } catch (...) {  // joining threads failed: nothing more to do on the way out
+  }
+}
 
 bool HttpServer::start(std::string* error) {
   beast::error_code code;

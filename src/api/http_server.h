@@ -19,8 +19,8 @@ struct HttpServerOptions {
   std::string address = "127.0.0.1";
   unsigned short port = 8080;  // 0: any free port (tests)
   unsigned threads = 2;
-  std::size_t maxHeaderBytes = 16 * 1024;
-  std::size_t maxBodyBytes = 1024 * 1024;
+  std::size_t maxHeaderBytes = std::size_t{16} * 1024;
+  std::size_t maxBodyBytes = std::size_t{1024} * 1024;
   std::chrono::milliseconds requestTimeout{10'000};  // from a request's first byte to its last
   std::chrono::milliseconds idleTimeout{75'000};     // a kept-alive connection with no request
   std::size_t maxConnections = 20'000;

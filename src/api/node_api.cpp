@@ -33,7 +33,6 @@ unsigned httpStatusOf(core::ErrorCode code) {
     case core::ErrorCode::kNotFound:
       return 404;
     case core::ErrorCode::kAlreadyExists:
-      return 409;
     case core::ErrorCode::kFailedPrecondition:
       return 409;
     case core::ErrorCode::kResourceExhausted:

@@ -69,6 +69,21 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(1, 10'000))
       ->capture_default_str();
   upCommand
+      ->add_option("--account-quota", up.accountQuota,
+                   "Transactions one account may have waiting (more: 429, retry later)")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  upCommand
+      ->add_option("--issuer-quota", up.issuerQuota,
+                   "The same for issuers and admins, whose drops come in bursts")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  upCommand
+      ->add_option("--mempool", up.mempoolCapacity,
+                   "Transactions waiting in all (more: 503, retry later)")
+      ->check(CLI::Range(1, 10'000'000))
+      ->capture_default_str();
+  upCommand
       ->add_option("--request-timeout-ms", up.requestTimeoutMillis,
                    "Longest a request may take to arrive in full (slow clients get 408)")
       ->check(CLI::Range(100, 600'000))

@@ -112,6 +112,9 @@ int runUp(const UpOptions& options) {
   core::SystemClock clock;
   ordering::SoloOrdererOptions ordererOptions;
   ordererOptions.blockInterval = std::chrono::milliseconds(options.blockIntervalMillis);
+  ordererOptions.mempool.perAccount = options.accountQuota;
+  ordererOptions.mempool.perPrivilegedAccount = options.issuerQuota;
+  ordererOptions.mempool.capacity = options.mempoolCapacity;
   ordering::SoloOrderer orderer(**ledger, std::move(member).value(), clock, ordererOptions);
   api::NodeApi nodeApi(**ledger, orderer);
 
@@ -123,7 +126,8 @@ int runUp(const UpOptions& options) {
   serverOptions.accessLog = accessLog;
   serverOptions.requestTimeout = std::chrono::milliseconds(options.requestTimeoutMillis);
   api::HttpServer server(
-      serverOptions, [&](std::shared_ptr<api::Exchange> exchange) { nodeApi.handle(exchange); },
+      serverOptions,
+      [&](const std::shared_ptr<api::Exchange>& exchange) { nodeApi.handle(exchange); },
       [&](const api::HttpRequest& request, unsigned status, std::chrono::microseconds elapsed) {
         nodeApi.observe(request, status, elapsed);
       });
@@ -185,7 +189,8 @@ int runVerify(const fs::path& certificate, const std::string& chainId) {
   std::error_code error;
   auto size = fs::file_size(certificate, error);
   if (error) return fail("verify", "cannot read " + certificate.string() + ": " + error.message());
-  if (size > 16 * 1024 * 1024) return fail("verify", "the file is over 16 MiB: not a certificate");
+  if (size > (std::uintmax_t{16} << 20))
+    return fail("verify", "the file is over 16 MiB: not a certificate");
   std::ifstream in(certificate, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();

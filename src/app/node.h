@@ -2,6 +2,7 @@
 // (re-verify a ledger from genesis) and `verify` (check a certificate offline).
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 
@@ -15,6 +16,9 @@ struct UpOptions {
   unsigned httpThreads = 2;
   unsigned blockIntervalMillis = 20;
   unsigned requestTimeoutMillis = 10'000;
+  std::size_t accountQuota = 64;    // transactions one account may have waiting
+  std::size_t issuerQuota = 5'000;  // the same for issuers and admins
+  std::size_t mempoolCapacity = 100'000;
 };
 
 // Runs until SIGINT or SIGTERM; returns the process exit code.

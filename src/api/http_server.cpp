@@ -443,8 +443,9 @@ class SessionExchange final : public Exchange {
         keepAlive_(keepAlive),
         start_(Clock::now()) {}
   ~SessionExchange() override {
-    if (!answered_.exchange(true)) {
-      // A handler that forgot to answer: the client still hears something.
+    // A handler that forgot to answer: the client still hears something.
+    try {
+      if (answered_.exchange(true)) return;
       session_->respond(
           request_,
           HttpResponse{500,
@@ -452,6 +453,7 @@ class SessionExchange final : public Exchange {
                        errorBody("internal", "the request was not answered", request_.requestId),
                        {}},
           false, start_);
+    } catch (...) {  // out of memory while unwinding: the connection just closes
     }
   }
   const HttpRequest& request() const override { return request_; }

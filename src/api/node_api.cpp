@@ -430,7 +430,7 @@ void NodeApi::Impl::submit(const std::shared_ptr<Exchange>& exchange) {
     if (submitted.status().code() == core::ErrorCode::kFailedPrecondition ||
         submitted.status().code() == core::ErrorCode::kPermissionDenied ||
         submitted.status().code() == core::ErrorCode::kNotFound) {
-      const std::string& reason = submitted.status().reason();
+      const std::string reason = submitted.status().reason();
       if (reason != "nonce-used" && reason != "nonce-gap") response.status = 422;
     }
     return exchange->respond(std::move(response));

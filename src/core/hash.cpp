@@ -47,6 +47,7 @@ Hash256 hashParts(HashFunction function, std::initializer_list<ByteView> parts) 
       joinedSize = SIZE_MAX;
       break;
     }
+    if (part.empty()) continue;  // an empty view may have no data pointer at all
     std::memcpy(joined.data() + joinedSize, part.data(), part.size());
     joinedSize += part.size();
   }

@@ -121,13 +121,6 @@ json eventJson(const ledger::OwnershipEvent& event) {
   return out;
 }
 
-std::string serialLabel(std::uint64_t serial, std::uint64_t cap) {
-  std::string number = std::to_string(serial);
-  std::string capText = std::to_string(cap);
-  if (number.size() < capText.size()) number.insert(0, capText.size() - number.size(), '0');
-  return "#" + number + "/" + capText;
-}
-
 json policyJson(const chain::PolicyVersion& version) {
   const chain::SeriesPolicy& policy = version.policy;
   return json{{"version", version.version},
@@ -573,7 +566,7 @@ HttpResponse NodeApi::Impl::token(const HttpRequest& request, const chain::Token
   return jsonResponse(200, json{{"id", id.toString()},
                                 {"series", id.series.value()},
                                 {"serial", id.serial},
-                                {"label", serialLabel(id.serial, series->editionCap)},
+                                {"label", chain::serialLabel(id.serial, series->editionCap)},
                                 {"title", series->title},
                                 {"owner", record->burned ? "" : record->owner.hex()},
                                 {"minted_at", record->mintedAt.unixMillis()},
@@ -698,11 +691,10 @@ std::string routeLabel(const std::string& path) {
   }
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return "other";
   std::string label = "/api/v1/" + std::string(parts[2]);
-  static const std::array<std::string_view, 4> placeholders = {"{id}", "{id}", "{id}", "{id}"};
   for (std::size_t i = 3; i < parts.size() && i < 7; ++i) {
     bool word = parts[i] == "history" || parts[i] == "certificate" || parts[i] == "tokens" ||
                 parts[i] == "blocks" || parts[i] == "accounts";
-    label += "/" + std::string(word ? parts[i] : placeholders[i - 3]);
+    label += word ? "/" + std::string(parts[i]) : std::string("/{id}");
   }
   return label;
 }

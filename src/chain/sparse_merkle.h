@@ -42,17 +42,9 @@ class MerkleNodeSource {
   virtual std::optional<MerkleNode> findNode(const Hash256& hash) const = 0;
 };
 
-struct Hash256Hasher {
-  std::size_t operator()(const Hash256& hash) const {
-    std::size_t value = 0;
-    for (std::size_t i = 0; i < sizeof(value); ++i) value = value << 8 | hash.array()[i];
-    return value;
-  }
-};
-
 // Open addressing: a lookup is one or two cache misses, where std::unordered_map's buckets and
 // nodes cost three and a division (bench/chain_apply: half of a block's tree update).
-using MerkleNodeMap = absl::flat_hash_map<Hash256, MerkleNode, Hash256Hasher>;
+using MerkleNodeMap = absl::flat_hash_map<Hash256, MerkleNode, core::LeadingBytesHasher>;
 
 // Nodes an update created, each with its hash, in the order made (children before parents).
 using MerkleNodeList = std::vector<std::pair<Hash256, MerkleNode>>;

@@ -19,6 +19,13 @@ std::string TokenId::toString() const {
   return std::to_string(series.value()) + "#" + std::to_string(serial);
 }
 
+std::string serialLabel(std::uint64_t serial, std::uint64_t cap) {
+  std::string number = std::to_string(serial);
+  std::string capText = std::to_string(cap);
+  if (number.size() < capText.size()) number.insert(0, capText.size() - number.size(), '0');
+  return "#" + number + "/" + capText;
+}
+
 void TokenId::encodeTo(Writer& writer) const {
   writeId(writer, series);
   writer.varint(serial);

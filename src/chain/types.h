@@ -37,6 +37,9 @@ struct TokenId {
   friend auto operator<=>(const TokenId&, const TokenId&) = default;
 };
 
+// "#0001/8888": a serial as collectors see it, padded to the width of the edition cap.
+std::string serialLabel(std::uint64_t serial, std::uint64_t cap);
+
 // Limits every member enforces. Changing one is a consensus change.
 namespace limits {
 inline constexpr std::uint64_t kMaxEditionCap = 10'000'000;

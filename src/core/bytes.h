@@ -78,4 +78,16 @@ class FixedBytes {
   std::array<std::uint8_t, N> bytes_{};
 };
 
+// For hash tables keyed by a hash (a node hash, a transaction hash): its first bytes are already
+// uniformly spread, so they are the table's hash as they are.
+struct LeadingBytesHasher {
+  template <std::size_t N, typename Tag>
+  std::size_t operator()(const FixedBytes<N, Tag>& bytes) const {
+    static_assert(N >= sizeof(std::size_t));
+    std::size_t value = 0;
+    for (std::size_t i = 0; i < sizeof(value); ++i) value = value << 8 | bytes.array()[i];
+    return value;
+  }
+};
+
 }  // namespace jiancang::core

@@ -13,14 +13,6 @@ Status failed(std::string reason, std::string message) {
   return {core::ErrorCode::kCorruption, std::move(reason), std::move(message)};
 }
 
-// "#0001/8888": the serial padded to the width of the cap.
-std::string serialLabel(std::uint64_t serial, std::uint64_t cap) {
-  std::string number = std::to_string(serial);
-  std::string capText = std::to_string(cap);
-  if (number.size() < capText.size()) number.insert(0, capText.size() - number.size(), '0');
-  return "#" + number + "/" + capText;
-}
-
 template <typename T>
 core::Result<T> decodeHex(const json& value, std::string_view what) {
   if (!value.is_string()) {
@@ -77,7 +69,7 @@ core::Result<json> describe(const Parts& parts) {
        {{"id", token.toString()},
         {"series", token.series.value()},
         {"serial", token.serial},
-        {"label", serialLabel(token.serial, seriesRecord->editionCap)},
+        {"label", chain::serialLabel(token.serial, seriesRecord->editionCap)},
         {"owner", tokenRecord->owner.hex()},
         {"minted_at", tokenRecord->mintedAt.unixMillis()},
         {"transfer_count", tokenRecord->transferCount},

@@ -455,7 +455,7 @@ std::optional<chain::Block> Ledger::blockAt(std::uint64_t height) const {
 }
 
 std::optional<std::uint64_t> Ledger::heightOf(const core::BlockHash& hash) const {
-  if (hash == head().blockHash) return head().height;
+  if (Head current = head(); hash == current.blockHash) return current.height;
   auto bytes = impl_->read(kIndexes, slice(KeyWriter(kBlockByHash).raw(hash.view()).take()));
   if (!bytes || bytes->size() != 8) return std::nullopt;
   return readNumber(view(rocksdb::Slice(*bytes)), 0);

@@ -2,12 +2,6 @@
 
 namespace jiancang::ordering {
 
-std::size_t Mempool::TxHashHasher::operator()(const core::TxHash& hash) const {
-  std::size_t value = 0;
-  for (std::size_t i = 0; i < sizeof(value); ++i) value = value << 8 | hash.array()[i];
-  return value;
-}
-
 core::Status Mempool::admit(PendingTransaction pending, std::uint64_t stateNonce, bool privileged) {
   if (byHash_.contains(pending.hash)) {
     return {core::ErrorCode::kAlreadyExists, "duplicate", "the transaction is already queued"};

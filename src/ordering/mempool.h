@@ -55,10 +55,7 @@ class Mempool {
   MempoolLimits limits_;
   std::map<core::Address, Account> accounts_;
   std::deque<core::Address> ready_;  // accounts with queued transactions, in arrival order
-  struct TxHashHasher {
-    std::size_t operator()(const core::TxHash& hash) const;
-  };
-  std::unordered_map<core::TxHash, core::Address, TxHashHasher> byHash_;
+  std::unordered_map<core::TxHash, core::Address, core::LeadingBytesHasher> byHash_;
   std::size_t waiting_ = 0;
 };
 

@@ -7,7 +7,7 @@
 // by pgbench. Medians of several runs.
 //
 //   build/release/bench/ledger_tps [--runs N] [--connections N] [--transfers N] [--seconds S]
-//                                  [--pg-clients N] [--no-postgres]
+//                                  [--pg-clients N] [--no-postgres] [--node-args "ARGS"]
 //
 // Two load shapes against a fresh node each run:
 //   saturation  every connection sends its next transfer as soon as the last one is committed:
@@ -25,10 +25,10 @@
 #include <thread>
 #include <vector>
 
+#include <sodium.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <sodium.h>
 
 #include <app/key_file.h>
 #include <chain/testing/test_chain.h>
@@ -49,11 +49,12 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   int runs = 3;
-  std::size_t connections = 256;
+  std::size_t connections = 512;
   std::size_t transfers = 60'000;  // sent at saturation, each run
   double halfLoadSeconds = 6;
   int pgClients = 32;
   bool postgres = true;
+  std::string nodeArguments;  // passed to `jiancang up`
 };
 
 [[noreturn]] void fail(const std::string& what) {
@@ -70,6 +71,10 @@ Options parse(int argc, char** argv) {
       continue;
     }
     if (i + 1 == argc) fail("missing the value of " + flag);
+    if (flag == "--node-args") {
+      options.nodeArguments = argv[++i];
+      continue;
+    }
     double value = std::strtod(argv[++i], nullptr);
     if (value <= 0) fail("bad value for " + flag);
     if (flag == "--runs")
@@ -155,10 +160,10 @@ double pgbenchRate(PostgresServer& server, const fs::path& directory, int client
     std::fputs(kPgbenchTransfer, file);
     std::fclose(file);
   }
-  auto run = server.runClient(
-      "pgbench", {"-n", "-M", "prepared", "-c", std::to_string(clients), "-j", "2", "-T",
-                  std::to_string(static_cast<int>(durationSeconds)), "-f", script.string(),
-                  "postgres"});
+  auto run =
+      server.runClient("pgbench", {"-n", "-M", "prepared", "-c", std::to_string(clients), "-j", "2",
+                                   "-T", std::to_string(static_cast<int>(durationSeconds)), "-f",
+                                   script.string(), "postgres"});
   std::smatch match;
   static const std::regex tps("tps = ([0-9.]+) \\(without initial connection time\\)");
   if (run.first != 0 || !std::regex_search(run.second, match, tps))
@@ -218,9 +223,7 @@ class LoadClient {
  public:
   LoadClient(unsigned short port, std::vector<std::vector<std::string>> bodies,
              double ratePerSecond)
-      : endpoint_(asio::ip::make_address("127.0.0.1"), port),
-        rate_(ratePerSecond),
-        timer_(io_) {
+      : endpoint_(asio::ip::make_address("127.0.0.1"), port), rate_(ratePerSecond), timer_(io_) {
     for (auto& list : bodies) {
       auto connection = std::make_unique<Connection>(io_);
       total_ += list.size();
@@ -269,9 +272,8 @@ class LoadClient {
       Connection* connection = idle_.front();
       idle_.pop_front();
       if (connection->next == connection->bodies.size()) continue;  // this one has sent all
-      auto due = start_ + std::chrono::duration_cast<Clock::duration>(
-                              std::chrono::duration<double>(static_cast<double>(scheduled_) /
-                                                            rate_));
+      auto due = start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                              static_cast<double>(scheduled_) / rate_));
       ++scheduled_;
       sendNext(*connection, due);
     }
@@ -289,20 +291,18 @@ class LoadClient {
     connection.request.keep_alive(true);
     connection.request.body() = connection.bodies[connection.next];
     connection.request.prepare_payload();
-    http::async_write(connection.stream, connection.request,
-                      [this, &connection](beast::error_code error, std::size_t) {
-                        if (error) fail("sending a transfer failed: " + error.message());
-                        connection.parser =
-                            std::make_unique<http::response_parser<http::string_body>>();
-                        http::async_read(connection.stream, connection.buffer, *connection.parser,
-                                         [this, &connection](beast::error_code readError,
-                                                             std::size_t) {
-                                           if (readError)
-                                             fail("reading an answer failed: " +
-                                                  readError.message());
-                                           answered(connection);
-                                         });
-                      });
+    http::async_write(
+        connection.stream, connection.request,
+        [this, &connection](beast::error_code error, std::size_t) {
+          if (error) fail("sending a transfer failed: " + error.message());
+          connection.parser = std::make_unique<http::response_parser<http::string_body>>();
+          http::async_read(connection.stream, connection.buffer, *connection.parser,
+                           [this, &connection](beast::error_code readError, std::size_t) {
+                             if (readError)
+                               fail("reading an answer failed: " + readError.message());
+                             answered(connection);
+                           });
+        });
   }
 
   void answered(Connection& connection) {
@@ -312,9 +312,8 @@ class LoadClient {
     if (status == 429 || status == 503) {  // busy: the same transfer again, shortly
       ++result_.busy;
       auto retry = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(5));
-      retry->async_wait([this, &connection, retry](beast::error_code) {
-        sendNext(connection, connection.due);
-      });
+      retry->async_wait(
+          [this, &connection, retry](beast::error_code) { sendNext(connection, connection.due); });
       return;
     }
     if (status != 200 || body.find("\"status\":\"committed\"") == std::string::npos ||
@@ -357,6 +356,36 @@ std::vector<std::vector<std::string>> phaseBodies(TransferSource& source,
   return bodies;
 }
 
+// The node's own counters (its /metrics), to tell where a phase's time went.
+struct NodeCounters {
+  double blocks = 0;
+  double transactions = 0;
+  double commitSeconds = 0;
+};
+
+NodeCounters readCounters(HttpClient& http) {
+  std::string text = http.get("/metrics").body;
+  auto value = [&](const std::string& name) {
+    std::size_t at = text.find("\n" + name + " ");
+    if (at == std::string::npos) fail("the node's /metrics has no " + name);
+    return std::strtod(text.c_str() + at + name.size() + 2, nullptr);
+  };
+  return {value("jiancang_blocks_committed_total"), value("jiancang_transactions_committed_total"),
+          value("jiancang_commit_seconds_sum")};
+}
+
+void printPhase(const char* name, const NodeCounters& before, const NodeCounters& after,
+                double elapsedSeconds) {
+  double blocks = after.blocks - before.blocks;
+  if (blocks <= 0) return;
+  double busy = (after.commitSeconds - before.commitSeconds) / elapsedSeconds;
+  std::printf(
+      "      %s: %.0f blocks of %.0f transfers on average, committing each took %.1f ms;"
+      " the orderer was committing %.0f%% of the time\n",
+      name, blocks, (after.transactions - before.transactions) / blocks,
+      (after.commitSeconds - before.commitSeconds) * 1e3 / blocks, busy * 100);
+}
+
 struct NodeFigures {
   double saturationRate = 0;
   double saturationP50 = 0;
@@ -369,7 +398,7 @@ struct NodeFigures {
 
 NodeFigures measureNode(const Options& options, int run) {
   fs::path data = freshDirectory("bench-ledger-" + std::to_string(run));
-  NodeProcess node(data);
+  NodeProcess node(data, options.nodeArguments);
   std::string output;
   if (!node.start(&output)) fail("the node did not start:\n" + output);
   HttpClient http(node.port());
@@ -398,7 +427,11 @@ NodeFigures measureNode(const Options& options, int run) {
 
   NodeFigures figures;
   std::size_t perConnection = std::max<std::size_t>(1, options.transfers / source.pairs());
-  LoadResult saturation = LoadClient(node.port(), phaseBodies(source, perConnection), 0).run();
+  auto bodies = phaseBodies(source, perConnection);
+  NodeCounters start = readCounters(http);
+  LoadResult saturation = LoadClient(node.port(), std::move(bodies), 0).run();
+  NodeCounters afterSaturation = readCounters(http);
+  printPhase("saturation", start, afterSaturation, saturation.elapsedSeconds);
   figures.saturationRate = static_cast<double>(saturation.committed) / saturation.elapsedSeconds;
   figures.saturationP50 = percentile(saturation.latencyMillis, 0.50);
   figures.saturationP99 = percentile(saturation.latencyMillis, 0.99);
@@ -406,8 +439,10 @@ NodeFigures measureNode(const Options& options, int run) {
   double halfRate = figures.saturationRate / 2;
   auto halfCount = static_cast<std::size_t>(halfRate * options.halfLoadSeconds);
   std::size_t halfPerConnection = std::max<std::size_t>(1, halfCount / source.pairs() + 1);
-  LoadResult half =
-      LoadClient(node.port(), phaseBodies(source, halfPerConnection), halfRate).run();
+  bodies = phaseBodies(source, halfPerConnection);
+  NodeCounters beforeHalf = readCounters(http);
+  LoadResult half = LoadClient(node.port(), std::move(bodies), halfRate).run();
+  printPhase("half load", beforeHalf, readCounters(http), half.elapsedSeconds);
   figures.halfRate = static_cast<double>(half.committed) / half.elapsedSeconds;
   figures.halfP50 = percentile(half.latencyMillis, 0.50);
   figures.halfP99 = percentile(half.latencyMillis, 0.99);

@@ -113,6 +113,7 @@ class HttpServer::Impl {
   std::mutex sessionsMutex_;
   std::vector<std::weak_ptr<Session>> sessions_;
   std::atomic<bool> stopped_{false};
+  asio::steady_timer logFlushTimer_{io_};
 
   void accept();
   void log(const HttpRequest& request, unsigned status, std::size_t bytes,
@@ -122,7 +123,16 @@ class HttpServer::Impl {
     std::fprintf(options_.accessLog, "%s %s %s \"%s\" %u %zu %.3fms\n", request.requestId.c_str(),
                  request.remote.c_str(), request.method.c_str(), request.target.c_str(), status,
                  bytes, static_cast<double>(elapsed.count()) / 1000.0);
-    std::fflush(options_.accessLog);
+  }
+
+  void flushAccessLogEverySecond() {
+    if (options_.accessLog == nullptr || stopped_) return;
+    logFlushTimer_.expires_after(std::chrono::seconds(1));
+    logFlushTimer_.async_wait([this](beast::error_code error) {
+      if (error) return;
+      std::fflush(options_.accessLog);
+      flushAccessLogEverySecond();
+    });
   }
 };
 
@@ -554,6 +564,7 @@ bool HttpServer::start(std::string* error) {
     return false;
   }
   impl_->accept();
+  impl_->flushAccessLogEverySecond();
   for (unsigned i = 0; i < std::max(1u, impl_->options_.threads); ++i) {
     impl_->threads_.emplace_back([this] { impl_->io_.run(); });
   }
@@ -572,6 +583,7 @@ void HttpServer::stop() {
   asio::post(impl_->io_, [this] {
     beast::error_code ignored;
     impl_->acceptor_.close(ignored);
+    impl_->logFlushTimer_.cancel();
   });
   {
     std::lock_guard lock(impl_->sessionsMutex_);
@@ -588,6 +600,7 @@ void HttpServer::stop() {
   for (auto& thread : impl_->threads_) {
     if (thread.joinable()) thread.join();
   }
+  if (impl_->options_.accessLog != nullptr) std::fflush(impl_->options_.accessLog);
 }
 
 }  // namespace jiancang::api

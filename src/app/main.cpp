@@ -65,7 +65,7 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   upCommand
       ->add_option("--block-interval-ms", up.blockIntervalMillis,
-                   "Longest a transaction waits for its block to be cut")
+                   "Shortest time between two blocks (a block is cut at once when full)")
       ->check(CLI::Range(1, 10'000))
       ->capture_default_str();
   upCommand

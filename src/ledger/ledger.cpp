@@ -9,6 +9,7 @@
 
 #include <chain/memory_chain.h>
 #include <chain/state_keys.h>
+#include <ledger/read_cache.h>
 
 namespace jiancang::ledger {
 namespace {
@@ -176,6 +177,7 @@ class Ledger::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   rocksdb::WriteOptions writeOptions;
+  std::unique_ptr<ReadCache> cache;
 
   ~Impl() {
     for (auto* family : families) {
@@ -214,9 +216,21 @@ core::Result<std::unique_ptr<Ledger>> Ledger::open(const std::filesystem::path& 
   familyOptions.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // Tree nodes and state are read point-wise by hash-like keys: keep their filters whole.
   familyOptions.optimize_filters_for_hits = false;
+  // A block writes thousands of random keys, and a skip-list insert is mostly cache misses: one
+  // costs about 4 us in a 64 MiB memtable on this machine, 2.8 us in 16 MiB, 1.9 us in 4 MiB.
+  familyOptions.write_buffer_size = 8u << 20;
+
+  // Every submission looks its hash up among the committed transactions, and nearly always
+  // misses: a bloom filter on the memtable answers that without walking it.
+  rocksdb::ColumnFamilyOptions transactionOptions = familyOptions;
+  transactionOptions.memtable_prefix_bloom_size_ratio = 0.02;
+  transactionOptions.memtable_whole_key_filtering = true;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const char* name : kFamilyNames) descriptors.emplace_back(name, familyOptions);
+  for (std::size_t f = 0; f < kFamilyCount; ++f) {
+    descriptors.emplace_back(kFamilyNames[f],
+                             f == kTransactions ? transactionOptions : familyOptions);
+  }
   std::error_code ignored;
   std::filesystem::create_directories(directory, ignored);
   rocksdb::DB* raw = nullptr;
@@ -228,6 +242,7 @@ core::Result<std::unique_ptr<Ledger>> Ledger::open(const std::filesystem::path& 
   }
   impl->db.reset(raw);
   impl->writeOptions.sync = options.syncWrites;
+  impl->cache = std::make_unique<ReadCache>(options.readCacheBytes);
 
   std::optional<std::string> storedGenesis = impl->read(kMeta, slice(kGenesisKey));
   chain::Genesis chosen;
@@ -286,15 +301,22 @@ Head Ledger::head() const {
 }
 
 std::optional<Bytes> Ledger::get(ByteView key) const {
-  auto value = impl_->read(kState, slice(key));
-  if (!value) return std::nullopt;
-  return toBytes(*value);
+  ReadCache::StateLookup cached = impl_->cache->findState(key);
+  if (cached.hit) return std::move(cached.value);
+  auto stored = impl_->read(kState, slice(key));
+  std::optional<Bytes> value;
+  if (stored) value = toBytes(*stored);
+  impl_->cache->fillState(key, value, cached.generation);
+  return value;
 }
 
 std::optional<chain::MerkleNode> Ledger::findNode(const chain::Hash256& hash) const {
+  if (auto cached = impl_->cache->findNode(hash)) return cached;
   auto value = impl_->read(kNodes, slice(hash.view()));
   if (!value) return std::nullopt;
-  return chain::decodeMerkleNode(view(rocksdb::Slice(*value)));
+  auto node = chain::decodeMerkleNode(view(rocksdb::Slice(*value)));
+  if (node) impl_->cache->putNode(hash, *node);
+  return node;
 }
 
 core::Result<CommittedBlock> Ledger::commit(const chain::Block& block,
@@ -439,6 +461,9 @@ core::Result<CommittedBlock> Ledger::commit(const chain::Block& block,
 
   rocksdb::Status status = impl_->db->Write(impl_->writeOptions, &batch);
   if (!status.ok()) return ioError(status, "committing block " + std::to_string(height));
+  // The next block reads the paths this one wrote.
+  for (const auto& [hash, node] : outcome.newNodes) impl_->cache->putNode(hash, node);
+  impl_->cache->commitState(outcome.changes);
   {
     std::lock_guard lock(headMutex_);
     head_ = committed.head;

@@ -73,8 +73,9 @@ struct Page {
 };
 
 struct LedgerOptions {
-  std::size_t blockCacheBytes = 256u << 20;
-  bool syncWrites = true;  // off only in tests that do not crash the process
+  std::size_t blockCacheBytes = 256u << 20;  // RocksDB's cache of table blocks
+  std::size_t readCacheBytes = 64u << 20;    // decoded tree nodes and state records
+  bool syncWrites = true;                    // off only in tests that do not crash the process
 };
 
 // What commit() reports to those watching the chain.

@@ -126,11 +126,12 @@ void SoloOrderer::run() {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || mempool_.waiting() > 0; });
       if (mempool_.waiting() == 0) break;  // stopping, nothing left
-      // Let a block fill for up to one interval: one sync then serves all of it.
-      auto deadline = std::chrono::steady_clock::now() + options_.blockInterval;
-      wake_.wait_until(lock, deadline, [&] {
+      // At most one block per interval: the wait overlaps the previous block's commit, so under
+      // load blocks are cut back to back, each holding what arrived while the last committed.
+      wake_.wait_until(lock, lastCut_ + options_.blockInterval, [&] {
         return stopping_ || mempool_.waiting() >= options_.maxBlockTransactions;
       });
+      lastCut_ = std::chrono::steady_clock::now();
       if (!writable_) {
         // Nothing can commit: drop the queue and tell every waiter.
         taken = mempool_.take(mempool_.waiting());

@@ -1,7 +1,9 @@
 // The solo orderer: one member orders, applies and commits blocks in process. Transactions
-// wait in the mempool; a block is cut when it is full or when the oldest waiting transaction
-// has waited `blockInterval`, applied on the ledger's head, attested with the member key and
-// committed in one synced write. Many waiting transactions share that one sync (group commit).
+// wait in the mempool; blocks are cut at most once per `blockInterval` (at once when it is
+// full), applied on the ledger's head, attested with the member key and committed in one synced
+// write. Many waiting transactions share that one sync (group commit), and the next block fills
+// while the last one commits: a transaction arriving at an idle node is cut at once, and none
+// waits longer than the interval plus the commit in progress.
 #pragma once
 
 #include <condition_variable>
@@ -51,7 +53,7 @@ class SoloOrderer final : public Orderer {
   std::condition_variable wake_;
   Mempool mempool_;
   std::multimap<core::TxHash, CommitCallback> waiters_;
-  std::chrono::steady_clock::time_point oldestWaiting_;
+  std::chrono::steady_clock::time_point lastCut_;
   bool stopping_ = false;
   bool writable_ = true;
   OrdererStats stats_;

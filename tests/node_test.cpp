@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <app/key_file.h>
@@ -296,8 +297,24 @@ class RawConnection {
     }
     return out;
   }
+  // Reads until what arrived contains `marker` (true) or `timeout` passes (false).
+  bool receiveUntil(const std::string& marker, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    timeval tv{0, 50'000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buffer[4096];
+    while (received_.find(marker) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n == 0) return false;
+      if (n > 0) received_.append(buffer, static_cast<std::size_t>(n));
+    }
+    received_.clear();
+    return true;
+  }
 
  private:
+  std::string received_;
   int fd_ = -1;
   bool connected_ = false;
 };
@@ -424,6 +441,84 @@ TEST_F(NodeTest, CertificatesVerifyOfflineAndEventsStream) {
   EXPECT_NE(stream.find("\"height\":" + std::to_string(result.json()["height"].get<int>())),
             std::string::npos)
       << stream;
+}
+
+// Raises this process's open-file limit to its hard limit (a node started after inherits it).
+rlim_t raiseOpenFileLimit() {
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  return limit.rlim_cur;
+}
+
+// A field of /proc/PID/status, in its own unit (kB for memory).
+long procStatus(int pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
+  }
+  return -1;
+}
+
+TEST_F(NodeTest, ThousandsOfIdleConnectionsCostMemoryNotThreads) {
+  const rlim_t files = raiseOpenFileLimit();
+  // Keep-alive connections and event streams, as many of each as both processes' limits allow.
+  const std::size_t each = std::min<std::size_t>(1'500, (files - 200) / 2);
+  startNode("node-idle");
+  setUpHoldings(1, 1);
+  const long threadsBefore = procStatus(node_->pid(), "Threads");
+  const long memoryBefore = procStatus(node_->pid(), "VmRSS");
+  ASSERT_GT(threadsBefore, 0);
+
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  std::vector<std::unique_ptr<RawConnection>> streams;
+  for (std::size_t i = 0; i < each; ++i) {
+    auto connection = std::make_unique<RawConnection>(node_->port());
+    ASSERT_TRUE(connection->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")) << i;
+    ASSERT_TRUE(connection->receiveUntil("HTTP/1.1 200", std::chrono::seconds(5))) << i;
+    idle.push_back(std::move(connection));
+    auto stream = std::make_unique<RawConnection>(node_->port());
+    ASSERT_TRUE(stream->send("GET /api/v1/events/blocks HTTP/1.1\r\nHost: x\r\n\r\n")) << i;
+    ASSERT_TRUE(stream->receiveUntil("text/event-stream", std::chrono::seconds(5))) << i;
+    streams.push_back(std::move(stream));
+  }
+  const long threadsAfter = procStatus(node_->pid(), "Threads");
+  const long memoryAfter = procStatus(node_->pid(), "VmRSS");
+  const double kilobytesEach =
+      static_cast<double>(memoryAfter - memoryBefore) / static_cast<double>(2 * each);
+  std::printf(
+      "%zu keep-alive connections and %zu event streams: %ld threads before and after, "
+      "%.1f KiB of memory each\n",
+      each, each, threadsAfter, kilobytesEach);
+  EXPECT_EQ(threadsAfter, threadsBefore);
+#if !defined(__SANITIZE_ADDRESS__)
+  EXPECT_LT(kilobytesEach, 32.0);
+#endif
+
+  // The node still answers at once, every stream hears the next block, and every idle
+  // connection still serves.
+  HttpClient fresh(node_->port());
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(fresh.get("/api/v1/chain").status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  auto gift = chain_->sign(collectors_[0], 0,
+                           chain::Transfer{chain::TokenId{chain::SeriesId(1), 1},
+                                           core::addressOf(testKey("friend").publicKey)});
+  auto result = submit(gift);
+  ASSERT_EQ(result.status, 200) << result.body;
+  std::size_t heard = 0;
+  for (auto& stream : streams)
+    heard += stream->receiveUntil("event: block", std::chrono::seconds(5));
+  EXPECT_EQ(heard, each);
+  std::size_t served = 0;
+  for (auto& connection : idle) {
+    served += connection->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") &&
+              connection->receiveUntil("HTTP/1.1 200", std::chrono::seconds(5));
+  }
+  EXPECT_EQ(served, each);
 }
 
 }  // namespace

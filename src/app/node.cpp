@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <api/http_server.h>
@@ -63,6 +64,14 @@ int runUp(const UpOptions& options) {
   unsigned short port = 0;
   if (!parseListen(options.listen, &host, &port)) {
     return fail("up", "--listen wants HOST:PORT, for example 127.0.0.1:8080", 2);
+  }
+
+  // Every connection is a file: allow as many as the system lets this process have (the usual
+  // soft limit of 1,024 would cap a node at about a thousand clients).
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
   }
 
   // Signals are taken synchronously by this thread; every thread started below inherits the

@@ -3,6 +3,11 @@
 // R and small-order or non-canonical public keys; parsePublicKey() refuses bad keys up front too.
 #include <core/crypto_internal.h>
 
+#include <array>
+#include <cstring>
+#include <mutex>
+#include <unordered_set>
+
 #include <sodium.h>
 
 namespace jiancang::core {
@@ -34,15 +39,62 @@ Result<KeyPair> Ed25519Suite::keyPairFromSecret(ByteView secret) const {
   return pair;
 }
 
+namespace {
+
+// Keys that passed the point check lately. The check is a full scalar multiplication, as dear
+// as verifying a signature (bench/ledger_tps: 40% of the submit path), and the same accounts
+// sign again and again. Only keys that passed go in, so a hit can only skip a check that would
+// pass: the result of parsing never depends on the cache.
+class ValidKeyMemo {
+ public:
+  bool contains(ByteView key) {
+    std::lock_guard lock(mutex_);
+    return keys_.contains(toArray(key));
+  }
+  void add(ByteView key) {
+    std::lock_guard lock(mutex_);
+    if (keys_.size() >= kCapacity) keys_.clear();  // bounded; forgetting costs one check
+    keys_.insert(toArray(key));
+  }
+
+ private:
+  using Key = std::array<std::uint8_t, crypto_sign_PUBLICKEYBYTES>;
+  struct KeyHash {
+    std::size_t operator()(const Key& key) const {
+      std::size_t value = 0;
+      std::memcpy(&value, key.data(), sizeof value);  // points are uniformly distributed
+      return value;
+    }
+  };
+  static Key toArray(ByteView key) {
+    Key out{};
+    std::memcpy(out.data(), key.data(), out.size());
+    return out;
+  }
+  static constexpr std::size_t kCapacity = 100'000;
+  std::mutex mutex_;
+  std::unordered_set<Key, KeyHash> keys_;
+};
+
+ValidKeyMemo& validKeys() {
+  static ValidKeyMemo memo;
+  return memo;
+}
+
+}  // namespace
+
 Result<PublicKey> Ed25519Suite::parsePublicKey(ByteView bytes) const {
   if (bytes.size() != crypto_sign_PUBLICKEYBYTES) {
     return invalidArgument("public-key-wrong-length", "an Ed25519 public key is 32 bytes, got " +
                                                           std::to_string(bytes.size()));
   }
   // Refuses non-canonical encodings, points of small order and points off the main subgroup.
-  if (crypto_core_ed25519_is_valid_point(bytes.data()) != 1) {
-    return invalidArgument("public-key-invalid-point",
-                           "the Ed25519 public key is not a valid point of prime order");
+  if (!validKeys().contains(bytes)) {
+    if (crypto_core_ed25519_is_valid_point(bytes.data()) != 1) {
+      return invalidArgument("public-key-invalid-point",
+                             "the Ed25519 public key is not a valid point of prime order");
+    }
+    validKeys().add(bytes);
   }
   return PublicKey(id(), Bytes(bytes.begin(), bytes.end()));
 }

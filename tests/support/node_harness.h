@@ -61,6 +61,7 @@ class NodeProcess {
   void kill();
   bool running() const { return pid_ > 0; }
   unsigned short port() const { return port_; }
+  int pid() const { return pid_; }
   const std::filesystem::path& dataDirectory() const { return data_; }
   std::string output() const;  // what it printed so far
 

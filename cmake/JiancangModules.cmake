@@ -49,19 +49,26 @@ function(jiancang_module name)
   endif()
 endfunction()
 
-# jiancang_test(NAME SOURCES src... LIBS target... [LABELS label...])
+# jiancang_test(NAME SOURCES src... LIBS target... [LABELS label...] [ONE_PROCESS])
 # A GoogleTest executable whose tests ctest discovers. Every test gets the label "unit"
 # unless LABELS says otherwise; slow suites get a label of their own so they can be skipped.
 function(jiancang_test name)
   if(NOT JIANCANG_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "ONE_PROCESS" "" "SOURCES;LIBS;LABELS" ${ARGN})
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main
                                         jiancang_build_flags)
-  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+  if(ARG_ONE_PROCESS)
+    # The whole executable as one ctest test: for suites that share an expensive fixture (a
+    # real PostgreSQL server) that one process per test case would start again and again.
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
+  else()
+    gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+  endif()
 endfunction()

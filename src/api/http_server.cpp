@@ -115,7 +115,38 @@ class HttpServer::Impl {
   std::atomic<bool> stopped_{false};
   asio::steady_timer logFlushTimer_{io_};
 
+  // Answers handed in from threads that are not the server's (the orderer, after a commit),
+  // posted to the io_context as one batch: one wake-up per batch, where a post per answer woke
+  // an idle server thread (an epoll_ctl and a context switch) once per transaction.
+  std::mutex handoffMutex_;
+  std::vector<std::function<void()>> handoff_;
+
   void accept();
+
+  // Runs `work` on a server thread: posted at once from one, batched from any other thread.
+  void runOnServerThread(std::function<void()> work) {
+    if (currentServer == this) {
+      work();
+      return;
+    }
+    bool first;
+    {
+      std::lock_guard lock(handoffMutex_);
+      first = handoff_.empty();
+      handoff_.push_back(std::move(work));
+    }
+    if (!first) return;
+    asio::post(io_, [this] {
+      std::vector<std::function<void()>> batch;
+      {
+        std::lock_guard lock(handoffMutex_);
+        batch.swap(handoff_);
+      }
+      for (auto& queued : batch) queued();
+    });
+  }
+  static thread_local const Impl* currentServer;
+
   void log(const HttpRequest& request, unsigned status, std::size_t bytes,
            std::chrono::microseconds elapsed) const {
     if (observer_) observer_(request, status, elapsed);
@@ -161,9 +192,11 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   // Called by Exchange from any thread.
   void respond(HttpRequest request, HttpResponse response, bool keepAlive,
                Clock::time_point start) {
-    asio::post(strand_, [self = shared_from_this(), request = std::move(request),
-                         response = std::move(response), keepAlive, start]() mutable {
-      self->write(request, std::move(response), keepAlive, start);
+    auto write = [self = shared_from_this(), request = std::move(request),
+                  response = std::move(response), keepAlive,
+                  start]() mutable { self->write(request, std::move(response), keepAlive, start); };
+    server_.runOnServerThread([strand = strand_, write = std::move(write)]() mutable {
+      asio::post(strand, std::move(write));
     });
   }
 
@@ -495,6 +528,8 @@ std::shared_ptr<HttpServer::Impl::Stream> HttpServer::Impl::Session::openStream(
   return stream;
 }
 
+thread_local const HttpServer::Impl* HttpServer::Impl::currentServer = nullptr;
+
 void HttpServer::Impl::Session::dispatch(HttpRequest request, bool keepAlive) {
   auto exchange =
       std::make_shared<SessionExchange>(shared_from_this(), std::move(request), keepAlive);
@@ -566,7 +601,10 @@ bool HttpServer::start(std::string* error) {
   impl_->accept();
   impl_->flushAccessLogEverySecond();
   for (unsigned i = 0; i < std::max(1u, impl_->options_.threads); ++i) {
-    impl_->threads_.emplace_back([this] { impl_->io_.run(); });
+    impl_->threads_.emplace_back([this] {
+      Impl::currentServer = impl_.get();
+      impl_->io_.run();
+    });
   }
   return true;
 }

@@ -1,0 +1,142 @@
+// Accounts: people, their roles, passwords, sessions, real-name identities and custodial keys.
+//
+// - Passwords: argon2id (libsodium's crypto_pwhash_str), never stored or logged in clear.
+// - Sessions: a random token given to the client once (the API puts it in an HttpOnly cookie),
+//   stored only as its hash; a new one at every login; a CSRF token per session, which every
+//   state-changing request must echo. Changing the password ends every session of the account.
+// - Throttling: consecutive failures lock an account for a while; failures from one address are
+//   counted in a window across all accounts (credential stuffing). Both counts live in the
+//   database, so several instances share them.
+// - Real-name identity: checked (identity.h), then the verifier, then bound to this account
+//   only: its keyed hash is unique across accounts. Name and number are sealed under the master
+//   key; only the keyed hash may ever leave the database (to the chain, salted).
+// - Custodial keys: every account gets a key pair of the chain's suite at registration, its
+//   secret sealed under the master key; it is opened only to sign inside the owner's request or
+//   to export it to the owner after they re-enter their password. No key material in any error.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <core/clock.h>
+#include <core/crypto.h>
+#include <core/ids.h>
+#include <platform/database.h>
+#include <platform/identity.h>
+#include <platform/master_key.h>
+
+namespace jiancang::platform {
+
+enum Role : std::uint32_t {
+  kRoleCollector = 1u << 0,
+  kRoleIssuer = 1u << 1,
+  kRoleReviewer = 1u << 2,
+  kRoleOperator = 1u << 3,
+  kRoleVerifier = 1u << 4,
+  kRoleAuditor = 1u << 5,
+};
+constexpr std::uint32_t kAllRoles = (1u << 6) - 1;
+// "collector", "issuer", ...; in bit order.
+std::vector<std::string> roleNames(std::uint32_t roles);
+std::optional<Role> parseRole(std::string_view name);
+
+struct User {
+  std::int64_t id = 0;
+  std::string phone;
+  std::uint32_t roles = 0;
+  bool mustChangePassword = false;
+  bool identityVerified = false;
+  core::Address address;  // the custodial key's chain address
+  core::Timestamp createdAt;
+  bool hasRole(Role role) const { return (roles & role) != 0; }
+};
+
+// Given to the client once; only the token's hash is stored.
+struct SessionTokens {
+  std::string token;
+  std::string csrfToken;
+  core::Timestamp expiresAt;
+};
+
+struct AuthenticatedSession {
+  User user;
+  std::string csrfToken;
+  core::Timestamp expiresAt;
+};
+
+struct AccountsOptions {
+  // argon2id cost; libsodium's "interactive" level by default. Tests lower it.
+  unsigned long long passwordOpsLimit = 2;
+  std::size_t passwordMemoryLimit = std::size_t{64} << 20;
+  core::Duration sessionLifetime = std::chrono::hours(24 * 7);
+  int failuresBeforeLock = 5;
+  core::Duration lockDuration = std::chrono::minutes(15);
+  int failuresPerAddress = 30;  // in one window, across accounts
+  core::Duration addressWindow = std::chrono::minutes(15);
+  int minimumAge = 18;
+};
+
+class Accounts {
+ public:
+  Accounts(Database& database, const MasterKey& masterKey, const core::CryptoSuite& suite,
+           IdentityVerifier& verifier, const core::Clock& clock, AccountsOptions options = {});
+
+  // A collector account. Reasons: "phone-format", "password-too-short", "password-too-long",
+  // "password-too-common", "phone-taken".
+  core::Result<User> registerCollector(std::string_view phone, std::string_view password);
+
+  // Reasons: "login-failed" (unknown phone or wrong password: the same answer for both),
+  // "account-locked", "too-many-attempts" (kResourceExhausted, retry later).
+  core::Result<std::pair<User, SessionTokens>> login(std::string_view phone,
+                                                     std::string_view password,
+                                                     std::string_view remoteAddress);
+  // The session's account, or "session-invalid" (unknown, expired or ended).
+  core::Result<AuthenticatedSession> authenticate(std::string_view token);
+  core::Status logout(std::string_view token);
+  // Checks the current password, ends every session of the account and opens a new one.
+  core::Result<SessionTokens> changePassword(std::int64_t userId, std::string_view current,
+                                             std::string_view next);
+
+  // Binds a real-name identity. Reasons: those of checkIdentityClaim, "identity-under-age",
+  // "identity-already-verified" (this account), "identity-taken" (another account), and the
+  // verifier's own.
+  core::Result<User> verifyIdentity(std::int64_t userId, const IdentityClaim& claim);
+  // The identity's keyed hash, for the chain; nothing if the account has none.
+  std::optional<core::Hash256> identityHash(std::int64_t userId);
+
+  // The account's key pair, after checking its password again ("password-wrong"): for export to
+  // self-custody. Audited.
+  core::Result<core::KeyPair> exportKey(std::int64_t userId, std::string_view password);
+  // The key pair to sign with inside the owner's authenticated request.
+  core::Result<core::KeyPair> signingKey(std::int64_t userId);
+
+  // The first operator: created with a random one-time password (returned, to be printed once)
+  // that must be changed at first login. Nothing if an operator exists already.
+  core::Result<std::optional<std::string>> ensureOperator(std::string_view phone);
+  // Roles are set by an operator only ("not-operator"); an operator cannot drop their own
+  // operator role ("last-operator" guard).
+  core::Result<User> setRoles(std::int64_t actorId, std::int64_t userId, std::uint32_t roles);
+  core::Result<User> user(std::int64_t userId);
+
+ private:
+  core::Result<User> createUser(std::string_view phone, std::string_view password,
+                                std::uint32_t roles, bool mustChangePassword);
+  core::Result<SessionTokens> openSession(SqlSession& session, std::int64_t userId);
+  core::Status checkPassword(std::string_view password) const;
+  std::string hashPassword(std::string_view password) const;
+  core::Status audit(SqlSession& session, std::optional<std::int64_t> actor,
+                     std::string_view action, std::string_view detail);
+
+  Database& database_;
+  const MasterKey& masterKey_;
+  const core::CryptoSuite& suite_;
+  IdentityVerifier& verifier_;
+  const core::Clock& clock_;
+  AccountsOptions options_;
+  std::string dummyHash_;  // verified against when the phone is unknown: equal timing
+};
+
+}  // namespace jiancang::platform

@@ -125,6 +125,7 @@ TEST_P(DatabaseTest, ConcurrentIncrementsAreNotLost) {
   constexpr int kEach = 25;
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < kEach; ++i) {

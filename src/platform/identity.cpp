@@ -38,9 +38,10 @@ struct CivilDate {
 
 // The calendar day in China (UTC+8) at `time`.
 CivilDate chinaDate(core::Timestamp time) {
-  using namespace std::chrono;
-  auto local = sys_days{} + floor<days>(milliseconds(time.unixMillis()) + hours(8));
-  year_month_day date{local};
+  namespace chrono = std::chrono;
+  auto local = chrono::sys_days{} + chrono::floor<chrono::days>(
+                                        chrono::milliseconds(time.unixMillis()) + chrono::hours(8));
+  chrono::year_month_day date{local};
   return {static_cast<int>(date.year()), static_cast<int>(static_cast<unsigned>(date.month())),
           static_cast<int>(static_cast<unsigned>(date.day()))};
 }

@@ -19,7 +19,8 @@ constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES] = {'j', 'c', 'm', 'a', 's', 
 constexpr std::uint64_t kSealingSubkey = 1;
 constexpr std::uint64_t kIdentitySubkey = 2;
 
-Status keyFileError(std::string reason, const std::filesystem::path& file, std::string what) {
+Status keyFileError(std::string reason, const std::filesystem::path& file,
+                    const std::string& what) {
   return {core::ErrorCode::kFailedPrecondition, std::move(reason), file.string() + ": " + what};
 }
 

@@ -13,7 +13,11 @@ namespace jiancang::platform {
 namespace {
 
 using core::Status;
-using namespace internal;
+using internal::ConnectionPool;
+using internal::retryOnConflict;
+using internal::sqlConflict;
+using internal::sqlError;
+using internal::sqlUniqueViolation;
 
 // Type OIDs of the result columns read (pg_type.h).
 constexpr Oid kBoolOid = 16;

@@ -12,7 +12,11 @@ namespace jiancang::platform {
 namespace {
 
 using core::Status;
-using namespace internal;
+using internal::ConnectionPool;
+using internal::retryOnConflict;
+using internal::sqlConflict;
+using internal::sqlError;
+using internal::sqlUniqueViolation;
 
 class SqliteConnection final : public SqlSession {
  public:

@@ -89,6 +89,27 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(100, 600'000))
       ->capture_default_str();
 
+  upCommand
+      ->add_option("--database", up.database,
+                   "The platform's database: a PostgreSQL connection string (\"host=... "
+                   "dbname=...\" or postgresql://...) shared by several instances; default: "
+                   "SQLite in the data directory")
+      ->capture_default_str();
+  upCommand
+      ->add_option("--operator-phone", up.operatorPhone,
+                   "Login of the first operator, created with a one-time password on first "
+                   "start")
+      ->capture_default_str();
+  upCommand->add_flag("--secure-cookies", up.secureCookies,
+                      "Mark session cookies Secure (when the site is served over HTTPS)");
+  upCommand->add_option("--password-ops", up.passwordOpsLimit, "argon2id passes per password hash")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
+  upCommand
+      ->add_option("--password-memory-mib", up.passwordMemoryMiB,
+                   "argon2id memory per password hash, MiB")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   std::filesystem::path checkData = "jiancang-data";
   CLI::App* check = cli.add_subcommand(
       "check", "Re-verify a ledger: replay every block from genesis and compare everything");

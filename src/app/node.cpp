@@ -11,9 +11,12 @@
 
 #include <api/http_server.h>
 #include <api/node_api.h>
+#include <api/platform_api.h>
 #include <app/key_file.h>
 #include <ledger/certificate.h>
 #include <ordering/solo_orderer.h>
+#include <platform/accounts.h>
+#include <platform/database.h>
 
 namespace jiancang::app {
 namespace {
@@ -127,6 +130,29 @@ int runUp(const UpOptions& options) {
   ordering::SoloOrderer orderer(**ledger, std::move(member).value(), clock, ordererOptions);
   api::NodeApi nodeApi(**ledger, orderer);
 
+  // The platform: its database, the master key its secrets are sealed under, the accounts.
+  auto masterKey = platform::MasterKey::loadOrCreate(data / "keys" / "platform.key");
+  if (!masterKey) return fail("up", masterKey.status().message());
+  core::Result<std::unique_ptr<platform::Database>> database =
+      options.database.empty()
+          ? platform::openSqlite(platform::SqliteOptions{(data / "platform.db").string()})
+          : platform::openPostgres(platform::PostgresOptions{options.database});
+  if (!database) return fail("up", database.status().message());
+  if (core::Status migrated = platform::migrate(**database); !migrated.isOk()) {
+    return fail("up", migrated.message());
+  }
+  platform::LocalIdentityVerifier identityVerifier;
+  platform::AccountsOptions accountsOptions;
+  accountsOptions.passwordOpsLimit = options.passwordOpsLimit;
+  accountsOptions.passwordMemoryLimit = options.passwordMemoryMiB << 20;
+  platform::Accounts accounts(**database, *masterKey, core::cryptoSuite(chainGenesis.suite),
+                              identityVerifier, clock, accountsOptions);
+  auto operatorPassword = accounts.ensureOperator(options.operatorPhone);
+  if (!operatorPassword) return fail("up", operatorPassword.status().message());
+  api::PlatformApiOptions platformOptions;
+  platformOptions.secureCookies = options.secureCookies;
+  api::PlatformApi platformApi(accounts, platformOptions);
+
   std::FILE* accessLog = std::fopen((data / "access.log").c_str(), "a");
   api::HttpServerOptions serverOptions;
   serverOptions.address = host;
@@ -136,7 +162,13 @@ int runUp(const UpOptions& options) {
   serverOptions.requestTimeout = std::chrono::milliseconds(options.requestTimeoutMillis);
   api::HttpServer server(
       serverOptions,
-      [&](const std::shared_ptr<api::Exchange>& exchange) { nodeApi.handle(exchange); },
+      [&](const std::shared_ptr<api::Exchange>& exchange) {
+        if (api::PlatformApi::handles(exchange->request().path)) {
+          platformApi.handle(exchange);
+        } else {
+          nodeApi.handle(exchange);
+        }
+      },
       [&](const api::HttpRequest& request, unsigned status, std::chrono::microseconds elapsed) {
         nodeApi.observe(request, status, elapsed);
       });
@@ -156,6 +188,11 @@ int runUp(const UpOptions& options) {
     std::cout << "keys (mode 0600): " << (data / "keys").string()
               << "/member.key signs blocks, admin.key registers issuers\n";
   }
+  if (operatorPassword->has_value()) {
+    // Printed once, never stored in clear or logged: the operator must change it at first login.
+    std::cout << "operator account: " << options.operatorPhone << " with one-time password "
+              << **operatorPassword << " (it must be changed at first login)\n";
+  }
   std::cout << "jiancang is serving on http://" << shownHost << ":" << server.port() << "/\n"
             << "  API  http://" << shownHost << ":" << server.port() << "/api/v1/chain\n"
             << "  stop with Ctrl-C\n"
@@ -165,6 +202,7 @@ int runUp(const UpOptions& options) {
   sigwait(&signals, &signal);
   std::cout << "\n" << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ": stopping..." << std::flush;
   server.stop();
+  platformApi.stop();
   nodeApi.closeStreams();
   orderer.shutdown();
   head = (*ledger)->head();

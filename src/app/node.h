@@ -19,6 +19,14 @@ struct UpOptions {
   std::size_t accountQuota = 64;    // transactions one account may have waiting
   std::size_t issuerQuota = 5'000;  // the same for issuers and admins
   std::size_t mempoolCapacity = 100'000;
+  // The platform's database: empty for SQLite in the data directory, or a libpq connection
+  // string ("host=... dbname=...", or "postgresql://...") for a shared PostgreSQL.
+  std::string database;
+  std::string operatorPhone = "13000000000";  // the first operator's login, made on first start
+  bool secureCookies = false;
+  // argon2id cost (libsodium's levels: interactive 2 and 64 MiB by default).
+  unsigned long long passwordOpsLimit = 2;
+  std::size_t passwordMemoryMiB = 64;
 };
 
 // Runs until SIGINT or SIGTERM; returns the process exit code.

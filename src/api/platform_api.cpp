@@ -1,0 +1,403 @@
+#include <api/platform_api.h>
+
+#include <charconv>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <nlohmann/json.hpp>
+
+#include <api/json_answers.h>
+
+namespace jiancang::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kSessionCookie = "jc_session";
+
+std::vector<std::string_view> splitPath(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    auto end = path.find('/');
+    parts.push_back(path.substr(0, end));
+    path.remove_prefix(end == std::string_view::npos ? path.size() : end);
+  }
+  return parts;
+}
+
+std::string header(const HttpRequest& request, const std::string& name) {
+  auto found = request.headers.find(name);
+  return found == request.headers.end() ? std::string() : found->second;
+}
+
+std::string cookie(const HttpRequest& request, std::string_view name) {
+  std::string_view all = request.headers.count("cookie") != 0
+                             ? std::string_view(request.headers.at("cookie"))
+                             : std::string_view();
+  while (!all.empty()) {
+    auto end = all.find(';');
+    std::string_view pair = all.substr(0, end);
+    all.remove_prefix(end == std::string_view::npos ? all.size() : end + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
+        pair[name.size()] == '=') {
+      return std::string(pair.substr(name.size() + 1));
+    }
+  }
+  return {};
+}
+
+json userJson(const platform::User& user) {
+  return json{{"id", user.id},
+              {"phone", user.phone},
+              {"roles", platform::roleNames(user.roles)},
+              {"must_change_password", user.mustChangePassword},
+              {"identity_verified", user.identityVerified},
+              {"address", user.address.hex()},
+              {"created_at", user.createdAt.unixMillis()}};
+}
+
+bool constantTimeEquals(std::string_view a, std::string_view b) {
+  return core::constantTimeEqual(core::asBytes(a), core::asBytes(b));
+}
+
+}  // namespace
+
+class PlatformApi::Impl {
+ public:
+  Impl(platform::Accounts& accounts, PlatformApiOptions options)
+      : accounts_(accounts), options_(options), workers_(std::max(1u, options.workerThreads)) {}
+
+  void handle(const std::shared_ptr<Exchange>& exchange) {
+    boost::asio::post(workers_, [this, exchange] {
+      try {
+        route(*exchange);
+      } catch (...) {  // a bug or out of memory: the client still gets an answer
+        exchange->respond(errorResponse(exchange->request(), 500, "internal",
+                                        "the request failed unexpectedly; its id is in the log"));
+      }
+    });
+  }
+
+  void stop() { workers_.join(); }
+
+ private:
+  // A request's JSON body and its string fields, with the refusals every route shares.
+  class Body {
+   public:
+    Body(const HttpRequest& request, std::size_t maxField) : maxField_(maxField) {
+      document_ = json::parse(request.body, nullptr, false);
+    }
+    bool isObject() const { return document_.is_object(); }
+    // The field as a string, or the reason it is not one.
+    core::Result<std::string> text(const std::string& name) const {
+      auto found = document_.find(name);
+      if (found == document_.end() || found->is_null()) {
+        return core::invalidArgument("missing-field", "the field \"" + name + "\" is required");
+      }
+      if (!found->is_string()) {
+        return core::invalidArgument("wrong-type", "the field \"" + name + "\" must be a string");
+      }
+      const auto& value = found->get_ref<const std::string&>();
+      if (value.size() > maxField_) {
+        return core::invalidArgument("field-too-long", "the field \"" + name + "\" is over " +
+                                                           std::to_string(maxField_) + " bytes");
+      }
+      return value;
+    }
+    const json& document() const { return document_; }
+
+   private:
+    json document_;
+    std::size_t maxField_;
+  };
+
+  void route(Exchange& exchange) {
+    const HttpRequest& request = exchange.request();
+    auto parts = splitPath(request.path);
+    parts.erase(parts.begin(), parts.begin() + 2);  // "api", "v1": handles() checked them
+    const bool post = request.method == "POST";
+    auto notAllowed = [&](std::string_view allowed) {
+      HttpResponse response = errorResponse(request, 405, "method-not-allowed",
+                                            "use " + std::string(allowed) + " on " + request.path);
+      response.headers.emplace_back("Allow", std::string(allowed));
+      exchange.respond(std::move(response));
+    };
+    if (request.method != "GET" && request.method != "HEAD") {
+      if (auto refused = checkOrigin(request); !refused.isOk()) {
+        return exchange.respond(errorResponse(request, refused));
+      }
+    }
+
+    if (parts.size() == 2 && parts[0] == "auth") {
+      if (!post) return notAllowed("POST");
+      if (parts[1] == "register") return registerUser(exchange);
+      if (parts[1] == "login") return login(exchange);
+      if (parts[1] == "logout") return logout(exchange);
+    }
+    // Everything else needs a session.
+    auto session = authenticate(exchange, /*allowPasswordChangePending=*/parts.size() <= 2 &&
+                                              parts[0] == "me" &&
+                                              (parts.size() == 1 || parts[1] == "password"));
+    if (!session) return;
+    if (parts.size() == 1 && parts[0] == "me") {
+      if (request.method != "GET") return notAllowed("GET");
+      return exchange.respond(
+          jsonResponse(200, json{{"user", userJson(session->user)},
+                                 {"csrf_token", session->csrfToken},
+                                 {"session_expires_at", session->expiresAt.unixMillis()}}));
+    }
+    if (parts.size() == 2 && parts[0] == "me") {
+      if (!post) return notAllowed("POST");
+      if (parts[1] == "password") return changePassword(exchange, *session);
+      if (parts[1] == "identity") return verifyIdentity(exchange, *session);
+      if (parts[1] == "key") return exportKey(exchange, *session);
+    }
+    if (parts.size() == 3 && parts[0] == "users" && parts[2] == "roles") {
+      if (request.method != "PUT") return notAllowed("PUT");
+      return setRoles(exchange, *session, parts[1]);
+    }
+    exchange.respond(errorResponse(request, 404, "no-such-route",
+                                   "there is no " + request.path + " in this API"));
+  }
+
+  // A state-changing request from a page of another site is refused whatever it carries: the
+  // browser names the page's origin, and it must be this host's.
+  static core::Status checkOrigin(const HttpRequest& request) {
+    std::string origin = header(request, "origin");
+    if (origin.empty()) return {};
+    std::string host = header(request, "host");
+    if (origin == "http://" + host || origin == "https://" + host) return {};
+    return {core::ErrorCode::kPermissionDenied, "cross-origin",
+            "requests that change something must come from this site's own pages"};
+  }
+
+  // The session's account, or an answer already sent. State-changing requests must echo the
+  // session's CSRF token.
+  std::optional<platform::AuthenticatedSession> authenticate(Exchange& exchange,
+                                                             bool allowPasswordChangePending) {
+    const HttpRequest& request = exchange.request();
+    std::string token = cookie(request, kSessionCookie);
+    if (token.empty()) {
+      exchange.respond(errorResponse(request, 401, "login-required", "log in first"));
+      return std::nullopt;
+    }
+    auto session = accounts_.authenticate(token);
+    if (!session) {
+      exchange.respond(errorResponse(request, session.status()));
+      return std::nullopt;
+    }
+    if (request.method != "GET" && request.method != "HEAD") {
+      std::string csrf = header(request, "x-csrf-token");
+      if (csrf.empty() || !constantTimeEquals(csrf, session->csrfToken)) {
+        exchange.respond(errorResponse(
+            request, 403, "csrf-token-invalid",
+            "the request lacks this session's X-CSRF-Token (GET /api/v1/me gives it)"));
+        return std::nullopt;
+      }
+    }
+    if (session->user.mustChangePassword && !allowPasswordChangePending) {
+      exchange.respond(errorResponse(request, 403, "password-change-required",
+                                     "set a new password first (POST /api/v1/me/password)"));
+      return std::nullopt;
+    }
+    return std::move(session).value();
+  }
+
+  std::optional<Body> jsonBody(Exchange& exchange) {
+    Body body(exchange.request(), options_.maxFieldBytes);
+    if (!body.isObject()) {
+      exchange.respond(
+          errorResponse(exchange.request(), 400, "invalid-json", "the body must be a JSON object"));
+      return std::nullopt;
+    }
+    return body;
+  }
+
+  // Reads the named string fields, or answers with the first refusal.
+  std::optional<std::vector<std::string>> fields(Exchange& exchange, const Body& body,
+                                                 std::initializer_list<const char*> names) {
+    std::vector<std::string> values;
+    for (const char* name : names) {
+      auto value = body.text(name);
+      if (!value) {
+        exchange.respond(errorResponse(exchange.request(), value.status()));
+        return std::nullopt;
+      }
+      values.push_back(std::move(value).value());
+    }
+    return values;
+  }
+
+  std::string sessionCookie(const std::string& token, std::int64_t maxAgeSeconds) const {
+    return std::string(kSessionCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict; " +
+           "Max-Age=" + std::to_string(maxAgeSeconds) + (options_.secureCookies ? "; Secure" : "");
+  }
+
+  HttpResponse sessionAnswer(unsigned status, const platform::User& user,
+                             const platform::SessionTokens& tokens) {
+    HttpResponse response =
+        jsonResponse(status, json{{"user", userJson(user)},
+                                  {"csrf_token", tokens.csrfToken},
+                                  {"session_expires_at", tokens.expiresAt.unixMillis()}});
+    auto lifetime = (tokens.expiresAt - core::SystemClock().now()).count() / 1000;
+    response.headers.emplace_back("Set-Cookie",
+                                  sessionCookie(tokens.token, std::max<std::int64_t>(lifetime, 0)));
+    response.headers.emplace_back("Cache-Control", "no-store");
+    return response;
+  }
+
+  void registerUser(Exchange& exchange) {
+    auto body = jsonBody(exchange);
+    if (!body) return;
+    auto values = fields(exchange, *body, {"phone", "password"});
+    if (!values) return;
+    auto user = accounts_.registerCollector((*values)[0], (*values)[1]);
+    if (!user) return exchange.respond(errorResponse(exchange.request(), user.status()));
+    auto login = accounts_.login((*values)[0], (*values)[1], remoteAddress(exchange.request()));
+    if (!login) return exchange.respond(errorResponse(exchange.request(), login.status()));
+    exchange.respond(sessionAnswer(201, login->first, login->second));
+  }
+
+  void login(Exchange& exchange) {
+    auto body = jsonBody(exchange);
+    if (!body) return;
+    auto values = fields(exchange, *body, {"phone", "password"});
+    if (!values) return;
+    auto login = accounts_.login((*values)[0], (*values)[1], remoteAddress(exchange.request()));
+    if (!login) {
+      HttpResponse response = errorResponse(exchange.request(), login.status());
+      if (login.status().code() == core::ErrorCode::kResourceExhausted) {
+        response.headers.emplace_back("Retry-After", "900");
+      }
+      return exchange.respond(std::move(response));
+    }
+    exchange.respond(sessionAnswer(200, login->first, login->second));
+  }
+
+  void logout(Exchange& exchange) {
+    const HttpRequest& request = exchange.request();
+    std::string token = cookie(request, kSessionCookie);
+    if (!token.empty()) {
+      // Logging out needs the CSRF token too: otherwise any site could end a session.
+      auto session = accounts_.authenticate(token);
+      if (session) {
+        std::string csrf = header(request, "x-csrf-token");
+        if (csrf.empty() || !constantTimeEquals(csrf, session->csrfToken)) {
+          return exchange.respond(errorResponse(request, 403, "csrf-token-invalid",
+                                                "the request lacks this session's X-CSRF-Token"));
+        }
+        if (auto ended = accounts_.logout(token); !ended.isOk()) {
+          return exchange.respond(errorResponse(request, ended));
+        }
+      }
+    }
+    HttpResponse response{204, "application/json", "", {}};
+    response.headers.emplace_back("Set-Cookie", sessionCookie("", 0));
+    exchange.respond(std::move(response));
+  }
+
+  void changePassword(Exchange& exchange, const platform::AuthenticatedSession& session) {
+    auto body = jsonBody(exchange);
+    if (!body) return;
+    auto values = fields(exchange, *body, {"current_password", "new_password"});
+    if (!values) return;
+    auto tokens = accounts_.changePassword(session.user.id, (*values)[0], (*values)[1]);
+    if (!tokens) return exchange.respond(errorResponse(exchange.request(), tokens.status()));
+    auto user = accounts_.user(session.user.id);
+    if (!user) return exchange.respond(errorResponse(exchange.request(), user.status()));
+    exchange.respond(sessionAnswer(200, *user, *tokens));
+  }
+
+  void verifyIdentity(Exchange& exchange, const platform::AuthenticatedSession& session) {
+    auto body = jsonBody(exchange);
+    if (!body) return;
+    auto values = fields(exchange, *body, {"name", "id_number"});
+    if (!values) return;
+    auto user = accounts_.verifyIdentity(session.user.id, {(*values)[0], (*values)[1]});
+    if (!user) return exchange.respond(errorResponse(exchange.request(), user.status()));
+    exchange.respond(jsonResponse(200, json{{"user", userJson(*user)}}));
+  }
+
+  void exportKey(Exchange& exchange, const platform::AuthenticatedSession& session) {
+    auto body = jsonBody(exchange);
+    if (!body) return;
+    auto values = fields(exchange, *body, {"password"});
+    if (!values) return;
+    auto key = accounts_.exportKey(session.user.id, (*values)[0]);
+    if (!key) return exchange.respond(errorResponse(exchange.request(), key.status()));
+    // The key file format of `jiancang keygen` (docs/FORMATS.md), so the exported key works
+    // with every jiancang tool.
+    json document = {{"format", "jiancang-key-v1"},
+                     {"suite", core::suiteName(key->publicKey.suite())},
+                     {"public_key", key->publicKey.hex()},
+                     {"address", core::addressOf(key->publicKey).hex()},
+                     {"secret_key", core::toHex(key->secretKey.secretBytes())}};
+    HttpResponse response = jsonResponse(200, document);
+    response.headers.emplace_back("Cache-Control", "no-store");
+    response.headers.emplace_back("Content-Disposition", "attachment; filename=\"jiancang.key\"");
+    exchange.respond(std::move(response));
+  }
+
+  void setRoles(Exchange& exchange, const platform::AuthenticatedSession& session,
+                std::string_view idText) {
+    std::int64_t id = 0;
+    auto [end, error] = std::from_chars(idText.data(), idText.data() + idText.size(), id);
+    if (error != std::errc() || end != idText.data() + idText.size() || id <= 0) {
+      return exchange.respond(
+          errorResponse(exchange.request(), 400, "bad-id", "a user id is a positive number"));
+    }
+    auto body = jsonBody(exchange);
+    if (!body) return;
+    auto roles = body->document().find("roles");
+    if (roles == body->document().end() || !roles->is_array()) {
+      return exchange.respond(errorResponse(exchange.request(), 400, "wrong-type",
+                                            "\"roles\" must be a list of role names"));
+    }
+    std::uint32_t bits = 0;
+    for (const json& name : *roles) {
+      auto role = name.is_string() ? platform::parseRole(name.get<std::string>()) : std::nullopt;
+      if (!role) {
+        return exchange.respond(
+            errorResponse(exchange.request(), 400, "unknown-role",
+                          "roles are collector, issuer, reviewer, operator, verifier and auditor"));
+      }
+      bits |= *role;
+    }
+    auto user = accounts_.setRoles(session.user.id, id, bits);
+    if (!user) return exchange.respond(errorResponse(exchange.request(), user.status()));
+    exchange.respond(jsonResponse(200, json{{"user", userJson(*user)}}));
+  }
+
+  // Throttling counts by the client's address, without its port.
+  static std::string remoteAddress(const HttpRequest& request) {
+    const std::string& remote = request.remote;
+    auto colon = remote.rfind(':');
+    return colon == std::string::npos ? remote : remote.substr(0, colon);
+  }
+
+  platform::Accounts& accounts_;
+  PlatformApiOptions options_;
+  boost::asio::thread_pool workers_;
+};
+
+PlatformApi::PlatformApi(platform::Accounts& accounts, PlatformApiOptions options)
+    : impl_(std::make_unique<Impl>(accounts, options)) {}
+
+PlatformApi::~PlatformApi() { impl_->stop(); }
+
+bool PlatformApi::handles(std::string_view path) {
+  auto parts = splitPath(path);
+  if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return false;
+  return parts[2] == "auth" || parts[2] == "me" || parts[2] == "users";
+}
+
+void PlatformApi::handle(const std::shared_ptr<Exchange>& exchange) { impl_->handle(exchange); }
+
+void PlatformApi::stop() { impl_->stop(); }
+
+}  // namespace jiancang::api

@@ -151,7 +151,8 @@ class PlatformApi::Impl {
                                  {"csrf_token", session->csrfToken},
                                  {"session_expires_at", session->expiresAt.unixMillis()}}));
     }
-    if (parts.size() == 2 && parts[0] == "me") {
+    if (parts.size() == 2 && parts[0] == "me" &&
+        (parts[1] == "password" || parts[1] == "identity" || parts[1] == "key")) {
       if (!post) return notAllowed("POST");
       if (parts[1] == "password") return changePassword(exchange, *session);
       if (parts[1] == "identity") return verifyIdentity(exchange, *session);

@@ -141,6 +141,9 @@ int runUp(const UpOptions& options) {
   if (core::Status migrated = platform::migrate(**database); !migrated.isOk()) {
     return fail("up", migrated.message());
   }
+  if (core::Status bound = platform::bindMasterKey(**database, *masterKey); !bound.isOk()) {
+    return fail("up", bound.message());
+  }
   platform::LocalIdentityVerifier identityVerifier;
   platform::AccountsOptions accountsOptions;
   accountsOptions.passwordOpsLimit = options.passwordOpsLimit;

@@ -67,6 +67,26 @@ std::string identityContext(std::int64_t userId) { return "identity:" + std::to_
 
 }  // namespace
 
+Status bindMasterKey(Database& database, const MasterKey& masterKey) {
+  const core::Hash256 check = masterKey.identityHash("jiancang master key check v1");
+  const core::Bytes value(check.view().begin(), check.view().end());
+  return database.transaction([&](SqlSession& session) -> Status {
+    auto rows = session.query("SELECT value FROM settings WHERE name = 'master_key_check'", {});
+    if (!rows) return rows.status();
+    if (rows->empty()) {
+      return session
+          .execute("INSERT INTO settings (name, value) VALUES ('master_key_check', ?)", {value})
+          .status();
+    }
+    if (rows->front().bytes(0) != value) {
+      return Status(ErrorCode::kFailedPrecondition, "master-key-mismatch",
+                    "this database belongs to another master key: every instance sharing it "
+                    "must use the same keys/platform.key (copy it from the first instance)");
+    }
+    return {};
+  });
+}
+
 std::vector<std::string> roleNames(std::uint32_t roles) {
   std::vector<std::string> names;
   for (std::size_t bit = 0; bit < kRoleNames.size(); ++bit) {

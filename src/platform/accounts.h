@@ -30,6 +30,11 @@
 
 namespace jiancang::platform {
 
+// Ties the database to the master key: the first instance records a check value; an instance
+// started with another key is refused ("master-key-mismatch"), since nothing it sealed could be
+// opened by the others and identity hashes would no longer be unique across them.
+core::Status bindMasterKey(Database& database, const MasterKey& masterKey);
+
 enum Role : std::uint32_t {
   kRoleCollector = 1u << 0,
   kRoleIssuer = 1u << 1,

@@ -301,6 +301,13 @@ TEST_P(AccountsTest, FirstOperatorGetsAOneTimePassword) {
   EXPECT_FALSE(parseRole("admin").has_value());
 }
 
+TEST_P(AccountsTest, TheDatabaseKeepsToItsMasterKey) {
+  EXPECT_TRUE(bindMasterKey(*database_, masterKey_).isOk());
+  EXPECT_TRUE(bindMasterKey(*database_, masterKey_).isOk());  // the same key again
+  MasterKey other = MasterKey::fromBytes(std::vector<std::uint8_t>(32, 9));
+  EXPECT_EQ(bindMasterKey(*database_, other).reason(), "master-key-mismatch");
+}
+
 INSTANTIATE_TEST_SUITE_P(Both, AccountsTest, ::testing::Values("sqlite", "postgres"));
 
 TEST(MasterKeyTest, SealedValuesAreBoundToTheirContext) {

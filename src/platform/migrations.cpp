@@ -49,6 +49,10 @@ CREATE TABLE login_failures (
   window_start BIGINT NOT NULL,
   failures BIGINT NOT NULL
 );
+CREATE TABLE settings (
+  name TEXT PRIMARY KEY,
+  value {bytes} NOT NULL
+);
 CREATE TABLE audit_log (
   id {id},
   at BIGINT NOT NULL,

@@ -1,0 +1,385 @@
+// The platform's accounts API through the real binary: `jiancang up` on SQLite, and two
+// instances sharing one real PostgreSQL. Every refusal has its own status and code and stores
+// nothing; no identity number or key bytes reach a log.
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "support/node_harness.h"
+#include "support/postgres_server.h"
+
+namespace jiancang::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// argon2id at its lowest cost: the tests check behaviour, not the hash's strength.
+const std::string kFastHashing = "--password-ops 1 --password-memory-mib 1";
+const std::string kIdNumber = "11010519491231002X";  // GB 11643's own example
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// A browser-like client of one node: keeps the session cookie and the CSRF token.
+class Browser {
+ public:
+  explicit Browser(unsigned short port) : http_(port) {}
+
+  HttpResult call(const std::string& method, const std::string& target, const json& body = {},
+                  Headers extra = {}, bool withCsrf = true) {
+    Headers headers = std::move(extra);
+    if (!cookie_.empty()) headers.emplace_back("Cookie", "jc_session=" + cookie_);
+    if (withCsrf && !csrf_.empty()) headers.emplace_back("X-CSRF-Token", csrf_);
+    HttpResult result = http_.request(method, target, body.is_null() ? "" : body.dump(),
+                                      "application/json", headers);
+    remember(result);
+    return result;
+  }
+  HttpResult raw(const std::string& method, const std::string& target, const std::string& body) {
+    return http_.request(method, target, body);
+  }
+  void adopt(const Browser& other) {
+    cookie_ = other.cookie_;
+    csrf_ = other.csrf_;
+  }
+  const std::string& csrf() const { return csrf_; }
+
+ private:
+  void remember(const HttpResult& result) {
+    if (auto set = result.headers.find("set-cookie"); set != result.headers.end()) {
+      std::smatch match;
+      static const std::regex session("jc_session=([^;]*)");
+      if (std::regex_search(set->second, match, session)) cookie_ = match[1];
+    }
+    auto parsed = json::parse(result.body, nullptr, false);
+    if (parsed.is_object() && parsed.contains("csrf_token")) {
+      csrf_ = parsed["csrf_token"].get<std::string>();
+    }
+  }
+
+  HttpClient http_;
+  std::string cookie_;
+  std::string csrf_;
+};
+
+std::string codeOf(const HttpResult& result) {
+  auto parsed = json::parse(result.body, nullptr, false);
+  return parsed.is_object() && parsed.contains("code") ? parsed["code"].get<std::string>() : "";
+}
+
+std::string readAll(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string oneTimePassword(const std::string& output) {
+  std::smatch match;
+  static const std::regex line("one-time password ([0-9a-f]+)");
+  return std::regex_search(output, match, line) ? std::string(match[1]) : "";
+}
+
+class PlatformApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = freshDirectory("platform-api");
+    node_ = std::make_unique<NodeProcess>(data_, kFastHashing);
+    std::string output;
+    ASSERT_TRUE(node_->start(&output)) << output;
+  }
+  void TearDown() override {
+    if (node_ && node_->running()) {
+      EXPECT_EQ(node_->stop(), 0) << node_->output();
+    }
+    // No identity number, name or key material in anything the node wrote.
+    std::string everything = node_->output();
+    for (const auto& entry : fs::recursive_directory_iterator(data_)) {
+      if (entry.path().extension() == ".log") everything += readAll(entry.path());
+    }
+    EXPECT_EQ(everything.find(kIdNumber), std::string::npos);
+    EXPECT_EQ(everything.find("张三"), std::string::npos);
+    for (const std::string& secret : secrets_) {
+      EXPECT_EQ(everything.find(secret), std::string::npos) << "a secret reached a log";
+    }
+    fs::remove_all(data_);
+  }
+
+  fs::path data_;
+  std::unique_ptr<NodeProcess> node_;
+  std::vector<std::string> secrets_;
+};
+
+TEST_F(PlatformApiTest, ACollectorRegistersVerifiesTheirNameAndExportsTheirKey) {
+  Browser alice(node_->port());
+  HttpResult registered = alice.call("POST", "/api/v1/auth/register",
+                                     {{"phone", "13800138000"}, {"password", "correct horse"}});
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  const std::string& cookie = registered.headers["set-cookie"];
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_EQ(registered.json()["user"]["roles"], json::array({"collector"}));
+
+  HttpResult me = alice.call("GET", "/api/v1/me");
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(me.json()["user"]["identity_verified"], false);
+
+  // Refusals first: each its own code, nothing stored.
+  EXPECT_EQ(codeOf(alice.call("POST", "/api/v1/me/identity",
+                              {{"name", "张三"}, {"id_number", "110105194912310021"}})),
+            "identity-check-digit");
+  EXPECT_EQ(codeOf(alice.call("POST", "/api/v1/me/identity",
+                              {{"name", "张三"}, {"id_number", "110105200902300011"}})),
+            "identity-birth-date");
+  HttpResult minor = alice.call("POST", "/api/v1/me/identity",
+                                {{"name", "张三"}, {"id_number", "110105201501010017"}});
+  EXPECT_EQ(minor.status, 409);
+  EXPECT_EQ(codeOf(minor), "identity-under-age");
+  EXPECT_EQ(alice.call("GET", "/api/v1/me").json()["user"]["identity_verified"], false);
+
+  HttpResult verified =
+      alice.call("POST", "/api/v1/me/identity", {{"name", "张三"}, {"id_number", kIdNumber}});
+  ASSERT_EQ(verified.status, 200) << verified.body;
+  EXPECT_EQ(verified.json()["user"]["identity_verified"], true);
+  EXPECT_EQ(verified.body.find(kIdNumber), std::string::npos);  // never echoed back
+
+  // One identity, one account.
+  Browser bob(node_->port());
+  ASSERT_EQ(bob.call("POST", "/api/v1/auth/register",
+                     {{"phone", "13800138001"}, {"password", "battery staple"}})
+                .status,
+            201);
+  HttpResult taken =
+      bob.call("POST", "/api/v1/me/identity", {{"name", "张三"}, {"id_number", kIdNumber}});
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_EQ(codeOf(taken), "identity-taken");
+
+  // Key export needs the password again, and gives a key file for the account's address.
+  HttpResult wrong = alice.call("POST", "/api/v1/me/key", {{"password", "wrong horse"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(codeOf(wrong), "password-wrong");
+  HttpResult key = alice.call("POST", "/api/v1/me/key", {{"password", "correct horse"}});
+  ASSERT_EQ(key.status, 200);
+  EXPECT_EQ(key.headers["cache-control"], "no-store");
+  EXPECT_EQ(key.json()["format"], "jiancang-key-v1");
+  EXPECT_EQ(key.json()["address"], me.json()["user"]["address"]);
+  secrets_.push_back(key.json()["secret_key"].get<std::string>());
+
+  // A new password ends the old sessions.
+  Browser aliceElsewhere(node_->port());
+  aliceElsewhere.adopt(alice);
+  HttpResult changed =
+      alice.call("POST", "/api/v1/me/password",
+                 {{"current_password", "correct horse"}, {"new_password", "a better password"}});
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(codeOf(aliceElsewhere.call("GET", "/api/v1/me")), "session-invalid");
+  EXPECT_EQ(alice.call("GET", "/api/v1/me").status, 200);
+  EXPECT_EQ(alice.call("POST", "/api/v1/auth/logout").status, 204);
+  EXPECT_EQ(alice.call("GET", "/api/v1/me").status, 401);
+}
+
+TEST_F(PlatformApiTest, StateChangesNeedTheSessionsCsrfTokenAndThisSitesOrigin) {
+  Browser alice(node_->port());
+  ASSERT_EQ(alice
+                .call("POST", "/api/v1/auth/register",
+                      {{"phone", "13800138000"}, {"password", "correct horse"}})
+                .status,
+            201);
+  const json identity = {{"name", "张三"}, {"id_number", kIdNumber}};
+  HttpResult noToken = alice.call("POST", "/api/v1/me/identity", identity, {}, false);
+  EXPECT_EQ(noToken.status, 403);
+  EXPECT_EQ(codeOf(noToken), "csrf-token-invalid");
+
+  // Another session's token is no better.
+  Browser mallory(node_->port());
+  ASSERT_EQ(mallory
+                .call("POST", "/api/v1/auth/register",
+                      {{"phone", "13800138009"}, {"password", "mallory's own"}})
+                .status,
+            201);
+  HttpResult foreign = alice.call("POST", "/api/v1/me/identity", identity,
+                                  {{"X-CSRF-Token", mallory.csrf()}}, false);
+  EXPECT_EQ(codeOf(foreign), "csrf-token-invalid");
+
+  HttpResult crossSite =
+      alice.call("POST", "/api/v1/me/identity", identity, {{"Origin", "https://evil.example"}});
+  EXPECT_EQ(crossSite.status, 403);
+  EXPECT_EQ(codeOf(crossSite), "cross-origin");
+  HttpResult crossSiteLogin = mallory.call(
+      "POST", "/api/v1/auth/login", {{"phone", "13800138000"}, {"password", "correct horse"}},
+      {{"Origin", "https://evil.example"}});
+  EXPECT_EQ(codeOf(crossSiteLogin), "cross-origin");
+
+  // None of that changed anything.
+  EXPECT_EQ(alice.call("GET", "/api/v1/me").json()["user"]["identity_verified"], false);
+  EXPECT_EQ(alice.call("POST", "/api/v1/me/identity", identity).status, 200);
+}
+
+TEST_F(PlatformApiTest, BadInputGetsItsOwnAnswer) {
+  Browser anyone(node_->port());
+  struct Case {
+    std::string method;
+    std::string target;
+    std::string body;
+    int status;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/api/v1/auth/register", "{not json", 400, "invalid-json"},
+      {"POST", "/api/v1/auth/register", "[1,2]", 400, "invalid-json"},
+      {"POST", "/api/v1/auth/register", R"({"password":"correct horse"})", 400, "missing-field"},
+      {"POST", "/api/v1/auth/register", R"({"phone":13800138000,"password":"x"})", 400,
+       "wrong-type"},
+      {"POST", "/api/v1/auth/register",
+       R"({"phone":"13800138000","password":")" + std::string(300, 'p') + R"("})", 400,
+       "field-too-long"},
+      {"POST", "/api/v1/auth/register", R"({"phone":"138-0013-8000","password":"correct horse"})",
+       400, "phone-format"},
+      {"POST", "/api/v1/auth/register", R"({"phone":"13800138000","password":"123"})", 400,
+       "password-too-short"},
+      {"POST", "/api/v1/auth/register", R"({"phone":"13800138000","password":"12345678"})", 400,
+       "password-too-common"},
+      {"GET", "/api/v1/auth/login", "", 405, "method-not-allowed"},
+      {"POST", "/api/v1/auth/login", R"({"phone":"13800138000","password":"correct horse"})", 401,
+       "login-failed"},
+      {"GET", "/api/v1/me", "", 401, "login-required"},
+      {"POST", "/api/v1/me/identity", R"({"name":"x","id_number":"y"})", 401, "login-required"},
+      {"PUT", "/api/v1/users/1/roles", R"({"roles":["operator"]})", 401, "login-required"},
+      {"GET", "/api/v1/me/nothing", "", 401, "login-required"},
+  };
+  for (const Case& c : cases) {
+    HttpResult result = anyone.raw(c.method, c.target, c.body);
+    EXPECT_EQ(result.status, c.status) << c.method << " " << c.target << " " << c.body;
+    EXPECT_EQ(codeOf(result), c.code) << c.method << " " << c.target << " " << result.body;
+  }
+  // Nothing was registered by any of it.
+  EXPECT_EQ(codeOf(anyone.call("POST", "/api/v1/auth/login",
+                               {{"phone", "13800138000"}, {"password", "correct horse"}})),
+            "login-failed");
+
+  Browser alice(node_->port());
+  ASSERT_EQ(alice
+                .call("POST", "/api/v1/auth/register",
+                      {{"phone", "13800138000"}, {"password", "correct horse"}})
+                .status,
+            201);
+  EXPECT_EQ(codeOf(alice.call("GET", "/api/v1/me/nothing")), "no-such-route");
+  EXPECT_EQ(codeOf(alice.call("GET", "/api/v1/me/identity")), "method-not-allowed");
+  EXPECT_EQ(codeOf(alice.call("PUT", "/api/v1/users/abc/roles", {{"roles", json::array()}})),
+            "bad-id");
+  EXPECT_EQ(codeOf(alice.call("PUT", "/api/v1/users/1/roles", {{"roles", "operator"}})),
+            "wrong-type");
+  EXPECT_EQ(codeOf(alice.call("PUT", "/api/v1/users/1/roles", {{"roles", {"root"}}})),
+            "unknown-role");
+  // A collector cannot give anyone a role, themselves included.
+  HttpResult escalate = alice.call("PUT", "/api/v1/users/2/roles", {{"roles", {"operator"}}});
+  EXPECT_EQ(escalate.status, 403);
+  EXPECT_EQ(codeOf(escalate), "not-operator");
+  EXPECT_EQ(alice.call("GET", "/api/v1/me").json()["user"]["roles"], json::array({"collector"}));
+  // The phone is taken now.
+  EXPECT_EQ(codeOf(anyone.call("POST", "/api/v1/auth/register",
+                               {{"phone", "13800138000"}, {"password", "other password"}})),
+            "phone-taken");
+}
+
+TEST_F(PlatformApiTest, TheFirstOperatorMustChangeTheOneTimePassword) {
+  const std::string password = oneTimePassword(node_->output());
+  ASSERT_FALSE(password.empty()) << node_->output();
+  secrets_.push_back(password);
+  Browser admin(node_->port());
+  HttpResult login =
+      admin.call("POST", "/api/v1/auth/login", {{"phone", "13000000000"}, {"password", password}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  EXPECT_EQ(login.json()["user"]["must_change_password"], true);
+  EXPECT_EQ(codeOf(admin.call("PUT", "/api/v1/users/1/roles", {{"roles", {"operator"}}})),
+            "password-change-required");
+  ASSERT_EQ(admin
+                .call("POST", "/api/v1/me/password",
+                      {{"current_password", password}, {"new_password", "operator secret"}})
+                .status,
+            200);
+
+  Browser carol(node_->port());
+  HttpResult registered = carol.call("POST", "/api/v1/auth/register",
+                                     {{"phone", "13800138002"}, {"password", "carol's password"}});
+  ASSERT_EQ(registered.status, 201);
+  const auto carolId = registered.json()["user"]["id"].get<std::int64_t>();
+  HttpResult granted = admin.call("PUT", "/api/v1/users/" + std::to_string(carolId) + "/roles",
+                                  {{"roles", {"collector", "issuer"}}});
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  EXPECT_EQ(carol.call("GET", "/api/v1/me").json()["user"]["roles"],
+            json::array({"collector", "issuer"}));
+  EXPECT_EQ(codeOf(admin.call("PUT", "/api/v1/users/999/roles", {{"roles", {"collector"}}})),
+            "no-such-user");
+
+  // A restart does not make a second operator or print a password again.
+  ASSERT_EQ(node_->stop(), 0);
+  ASSERT_TRUE(node_->start());
+  EXPECT_TRUE(oneTimePassword(node_->output()).empty() ||
+              oneTimePassword(node_->output()) == password);
+  Browser again(node_->port());
+  EXPECT_EQ(again
+                .call("POST", "/api/v1/auth/login",
+                      {{"phone", "13000000000"}, {"password", "operator secret"}})
+                .status,
+            200);
+}
+
+// Two storefront instances on one PostgreSQL: a session opened on one is good on the other, and
+// an identity bound through one is refused through the other.
+TEST(PlatformApiPostgresTest, InstancesShareAccountsThroughPostgres) {
+  fs::path scratch = freshDirectory("platform-api-postgres");
+  PostgresServer postgres(scratch / "postgres");
+  std::string error;
+  ASSERT_TRUE(postgres.start({"fsync=off"}, &error)) << error;
+  ASSERT_EQ(
+      postgres.runClient("psql", {"-q", "-d", "postgres", "-c", "CREATE DATABASE shared"}).first,
+      0);
+  const std::string database = "--database '" + postgres.connectionString("shared") + "' ";
+  NodeProcess first(scratch / "first", database + kFastHashing);
+  NodeProcess second(scratch / "second", database + kFastHashing);
+  std::string output;
+  ASSERT_TRUE(first.start(&output)) << output;
+  // A second instance with a master key of its own is refused: nothing it sealed could be
+  // opened by the first, and identity hashes would not be unique across the two.
+  ASSERT_FALSE(second.start(&output));
+  EXPECT_NE(second.output().find("master key"), std::string::npos) << second.output();
+  fs::remove(scratch / "second" / "keys" / "platform.key");
+  fs::copy_file(scratch / "first" / "keys" / "platform.key",
+                scratch / "second" / "keys" / "platform.key");
+  ASSERT_TRUE(second.start(&output)) << output;
+  // One operator between them, printed by the instance that made it.
+  EXPECT_NE(oneTimePassword(first.output()).empty(), oneTimePassword(second.output()).empty());
+
+  Browser onFirst(first.port());
+  ASSERT_EQ(onFirst
+                .call("POST", "/api/v1/auth/register",
+                      {{"phone", "13800138000"}, {"password", "correct horse"}})
+                .status,
+            201);
+  Browser onSecond(second.port());
+  onSecond.adopt(onFirst);
+  EXPECT_EQ(onSecond.call("GET", "/api/v1/me").status, 200);
+  EXPECT_EQ(
+      onSecond.call("POST", "/api/v1/me/identity", {{"name", "张三"}, {"id_number", kIdNumber}})
+          .status,
+      200);
+  Browser other(first.port());
+  ASSERT_EQ(other
+                .call("POST", "/api/v1/auth/register",
+                      {{"phone", "13800138001"}, {"password", "battery staple"}})
+                .status,
+            201);
+  EXPECT_EQ(codeOf(other.call("POST", "/api/v1/me/identity",
+                              {{"name", "张三"}, {"id_number", kIdNumber}})),
+            "identity-taken");
+  EXPECT_EQ(first.stop(), 0);
+  EXPECT_EQ(second.stop(), 0);
+  postgres.stop();
+  fs::remove_all(scratch);
+}
+
+}  // namespace
+}  // namespace jiancang::testing

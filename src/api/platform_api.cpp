@@ -209,7 +209,7 @@ class PlatformApi::Impl {
     return std::move(session).value();
   }
 
-  std::optional<Body> jsonBody(Exchange& exchange) {
+  std::optional<Body> jsonBody(Exchange& exchange) const {
     Body body(exchange.request(), options_.maxFieldBytes);
     if (!body.isObject()) {
       exchange.respond(

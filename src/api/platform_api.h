@@ -24,7 +24,7 @@ struct PlatformApiOptions {
 
 class PlatformApi {
  public:
-  PlatformApi(platform::Accounts& accounts, PlatformApiOptions options = {});
+  explicit PlatformApi(platform::Accounts& accounts, PlatformApiOptions options = {});
   ~PlatformApi();
   PlatformApi(const PlatformApi&) = delete;
   PlatformApi& operator=(const PlatformApi&) = delete;

@@ -79,7 +79,7 @@ std::string readAll(const fs::path& file) {
 std::string oneTimePassword(const std::string& output) {
   std::smatch match;
   static const std::regex line("one-time password ([0-9a-f]+)");
-  return std::regex_search(output, match, line) ? std::string(match[1]) : "";
+  return std::regex_search(output, match, line) ? match[1].str() : std::string();
 }
 
 class PlatformApiTest : public ::testing::Test {

@@ -502,6 +502,18 @@ core::Result<std::optional<std::string>> Accounts::ensureOperator(std::string_vi
   if (exists) return std::optional<std::string>();
   std::string password = randomHex(8);
   auto created = createUser(phone, password, kRoleOperator | kRoleReviewer | kRoleAuditor, true);
+  if (!created && created.status().reason() == "phone-taken") {
+    // Another instance sharing the database made it a moment ago; or the phone is a collector's.
+    auto user = database_.transaction([&](SqlSession& session) -> Status {
+      auto rows = session.query("SELECT COUNT(*) FROM users WHERE phone = ? AND (roles & ?) <> 0",
+                                {std::string(phone), std::int64_t{kRoleOperator}});
+      if (!rows) return rows.status();
+      if (rows->front().integer(0) == 0) return created.status();
+      return {};
+    });
+    if (!user.isOk()) return user;
+    return std::optional<std::string>();
+  }
   if (!created) return created.status();
   return std::optional<std::string>(std::move(password));
 }

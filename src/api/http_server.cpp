@@ -73,6 +73,20 @@ bool validRequestId(std::string_view id) {
 
 }  // namespace
 
+std::vector<std::string_view> splitPath(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    auto slash = path.find('/');
+    parts.push_back(path.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
+  return parts;
+}
+
 bool percentDecode(std::string_view in, std::string* out) {
   out->clear();
   for (std::size_t i = 0; i < in.size(); ++i) {

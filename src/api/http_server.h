@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jiancang::api {
@@ -93,6 +94,9 @@ class HttpServer {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// The non-empty segments of a decoded path: "/api//v1/x" gives {"api", "v1", "x"}.
+std::vector<std::string_view> splitPath(std::string_view path);
 
 // Percent-decoding of a path or query component; nothing on a malformed escape.
 bool percentDecode(std::string_view in, std::string* out);

@@ -121,20 +121,6 @@ json seriesJson(const chain::SeriesRecord& series, std::uint64_t holders) {
 
 // ---- parsing -------------------------------------------------------------------------------
 
-std::vector<std::string_view> splitPath(std::string_view path) {
-  std::vector<std::string_view> parts;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    auto slash = path.find('/');
-    parts.push_back(path.substr(0, slash));
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
-  }
-  return parts;
-}
-
 std::optional<std::uint64_t> parseNumber(std::string_view text) {
   std::uint64_t value = 0;
   if (text.empty() || text.size() > 20) return std::nullopt;

@@ -15,20 +15,6 @@ using nlohmann::json;
 
 constexpr std::string_view kSessionCookie = "jc_session";
 
-std::vector<std::string_view> splitPath(std::string_view path) {
-  std::vector<std::string_view> parts;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    auto end = path.find('/');
-    parts.push_back(path.substr(0, end));
-    path.remove_prefix(end == std::string_view::npos ? path.size() : end);
-  }
-  return parts;
-}
-
 std::string header(const HttpRequest& request, const std::string& name) {
   auto found = request.headers.find(name);
   return found == request.headers.end() ? std::string() : found->second;

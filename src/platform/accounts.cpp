@@ -341,12 +341,7 @@ Status Accounts::logout(std::string_view token) {
   });
 }
 
-core::Result<SessionTokens> Accounts::changePassword(std::int64_t userId, std::string_view current,
-                                                     std::string_view next) {
-  if (Status status = checkPassword(next); !status.isOk()) return status;
-  if (current == next) {
-    return core::invalidArgument("password-unchanged", "the new password must differ from the old");
-  }
+core::Result<std::string> Accounts::storedPasswordHash(std::int64_t userId) {
   std::string stored;
   Status status = database_.transaction([&](SqlSession& session) -> Status {
     auto rows = session.query("SELECT password_hash FROM users WHERE id = ?", {userId});
@@ -356,16 +351,27 @@ core::Result<SessionTokens> Accounts::changePassword(std::int64_t userId, std::s
     return {};
   });
   if (!status.isOk()) return status;
-  if (!passwordMatches(stored, current)) {
+  return stored;
+}
+
+core::Result<SessionTokens> Accounts::changePassword(std::int64_t userId, std::string_view current,
+                                                     std::string_view next) {
+  if (Status status = checkPassword(next); !status.isOk()) return status;
+  if (current == next) {
+    return core::invalidArgument("password-unchanged", "the new password must differ from the old");
+  }
+  auto stored = storedPasswordHash(userId);
+  if (!stored) return stored.status();
+  if (!passwordMatches(*stored, current)) {
     return Status(ErrorCode::kUnauthenticated, "password-wrong", "the current password is wrong");
   }
   const std::string hash = hashPassword(next);
   SessionTokens tokens;
-  status = database_.transaction([&](SqlSession& session) -> Status {
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
     auto changed = session.execute(
         "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ? AND "
         "password_hash = ?",
-        {hash, userId, stored});
+        {hash, userId, *stored});
     if (!changed) return changed.status();
     if (*changed == 0) {  // changed meanwhile by another request: start again
       return Status(ErrorCode::kFailedPrecondition, "password-changed-meanwhile",
@@ -467,20 +473,13 @@ core::Result<core::KeyPair> Accounts::signingKey(std::int64_t userId) {
 }
 
 core::Result<core::KeyPair> Accounts::exportKey(std::int64_t userId, std::string_view password) {
-  std::string stored;
-  Status status = database_.transaction([&](SqlSession& session) -> Status {
-    auto rows = session.query("SELECT password_hash FROM users WHERE id = ?", {userId});
-    if (!rows) return rows.status();
-    if (rows->empty()) return notFoundUser(userId);
-    stored = rows->front().text(0);
-    return {};
-  });
-  if (!status.isOk()) return status;
-  if (!passwordMatches(stored, password)) {
+  auto stored = storedPasswordHash(userId);
+  if (!stored) return stored.status();
+  if (!passwordMatches(*stored, password)) {
     return Status(ErrorCode::kUnauthenticated, "password-wrong",
                   "enter your current password to export your key");
   }
-  status = database_.transaction([&](SqlSession& session) -> Status {
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
     if (Status audited = audit(session, userId, "key-exported", ""); !audited.isOk())
       return audited;
     return {};

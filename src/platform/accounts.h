@@ -131,6 +131,7 @@ class Accounts {
                                 std::uint32_t roles, bool mustChangePassword);
   core::Result<SessionTokens> openSession(SqlSession& session, std::int64_t userId);
   core::Status checkPassword(std::string_view password) const;
+  core::Result<std::string> storedPasswordHash(std::int64_t userId);
   std::string hashPassword(std::string_view password) const;
   core::Status audit(SqlSession& session, std::optional<std::int64_t> actor,
                      std::string_view action, std::string_view detail);

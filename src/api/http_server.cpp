@@ -253,7 +253,19 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     // Our own deadline rather than the stream's: the stream's closes the socket when it fires,
     // and a slow client should still read its 408.
     stream_.expires_never();
-    requestTimer_.expires_after(server_.options_.requestTimeout);
+    bodyLimit_ = server_.options_.maxBodyBytes;
+    deadline_ = server_.options_.requestTimeout;
+    armRequestTimer();
+    http::async_read_header(stream_, buffer_, *parser_,
+                            asio::bind_executor(strand_, [self = shared_from_this()](
+                                                             beast::error_code error, std::size_t) {
+                              if (error) return self->onRead(error);
+                              self->readBody();
+                            }));
+  }
+
+  void armRequestTimer() {
+    requestTimer_.expires_at(requestStart_ + deadline_);
     requestTimer_.async_wait(
         asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code error) {
           if (error || !self->reading_) return;
@@ -261,6 +273,22 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
           beast::error_code ignored;
           self->stream_.socket().cancel(ignored);
         }));
+  }
+
+  // The headers are in: the route's own limits apply to the body.
+  void readBody() {
+    if (server_.options_.limitsFor) {
+      const auto& header = parser_->get();
+      RouteLimits limits = server_.options_.limitsFor(header.method_string(), header.target());
+      if (limits.maxBodyBytes > 0) {
+        bodyLimit_ = limits.maxBodyBytes;
+        parser_->body_limit(bodyLimit_);
+      }
+      if (limits.requestTimeout.count() > 0 && limits.requestTimeout != deadline_) {
+        deadline_ = limits.requestTimeout;
+        armRequestTimer();  // replaces the wait armed for the headers
+      }
+    }
     http::async_read(stream_, buffer_, *parser_,
                      asio::bind_executor(strand_, [self = shared_from_this()](
                                                       beast::error_code error, std::size_t) {
@@ -286,8 +314,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       if (error == beast::error::timeout) {
         status = 408;
         code = "request-timeout";
-        message = "the request did not arrive in full within " +
-                  std::to_string(server_.options_.requestTimeout.count()) + " ms";
+        message = "the request did not arrive in full within " + std::to_string(deadline_.count()) +
+                  " ms";
       } else if (error == http::error::header_limit) {
         status = 431;
         code = "headers-too-large";
@@ -296,8 +324,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       } else if (error == http::error::body_limit) {
         status = 413;
         code = "body-too-large";
-        message =
-            "the request body is over " + std::to_string(server_.options_.maxBodyBytes) + " bytes";
+        message = "the request body is over " + std::to_string(bodyLimit_) + " bytes";
       }
       if (parser_->is_header_done()) {
         request.method = std::string(parser_->get().method_string());
@@ -416,6 +443,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;
   Clock::time_point requestStart_;
+  std::size_t bodyLimit_ = 0;
+  std::chrono::milliseconds deadline_{0};
   bool reading_ = false;
 };
 

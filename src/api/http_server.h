@@ -16,6 +16,13 @@
 
 namespace jiancang::api {
 
+// Limits for one request, chosen from its method and target once its headers have arrived
+// (an upload route takes a larger body and more time than the defaults).
+struct RouteLimits {
+  std::size_t maxBodyBytes = 0;
+  std::chrono::milliseconds requestTimeout{0};
+};
+
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
   unsigned short port = 8080;  // 0: any free port (tests)
@@ -28,6 +35,8 @@ struct HttpServerOptions {
   // One line per request; nothing if null. Flushed once a second, not per line (a write call per
   // request was a tenth of the server's system calls), so a crash loses at most that second.
   std::FILE* accessLog = nullptr;
+  // Per-route limits in place of maxBodyBytes and requestTimeout; those when not set.
+  std::function<RouteLimits(std::string_view method, std::string_view target)> limitsFor;
 };
 
 struct HttpRequest {

@@ -61,6 +61,20 @@ CREATE TABLE audit_log (
   detail TEXT NOT NULL
 );
 )sql"},
+    Migration{2, "media, content-addressed",
+              R"sql(
+CREATE TABLE media (
+  sha256 {bytes} PRIMARY KEY,
+  mime TEXT NOT NULL,
+  kind BIGINT NOT NULL,
+  size BIGINT NOT NULL,
+  width BIGINT NOT NULL,
+  height BIGINT NOT NULL,
+  thumbnail {bytes},
+  uploaded_by BIGINT NOT NULL REFERENCES users (id),
+  uploaded_at BIGINT NOT NULL
+);
+)sql"},
 };
 
 std::string spell(std::string sql, SqlDialect dialect) {

@@ -267,58 +267,6 @@ TEST_F(NodeTest, NothingAcknowledgedIsLostWhenKilled) {
   }
 }
 
-// A raw socket, for requests no well-behaved client would send.
-class RawConnection {
- public:
-  explicit RawConnection(unsigned short port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  }
-  ~RawConnection() { ::close(fd_); }
-  bool send(const std::string& data) {
-    return connected_ &&
-           ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
-  }
-  // Reads until the peer closes or `timeout`.
-  std::string receive(std::chrono::milliseconds timeout) {
-    timeval tv{static_cast<time_t>(timeout.count() / 1000),
-               static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::string out;
-    char buffer[4096];
-    for (;;) {
-      ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-      if (n <= 0) break;
-      out.append(buffer, static_cast<std::size_t>(n));
-    }
-    return out;
-  }
-  // Reads until what arrived contains `marker` (true) or `timeout` passes (false).
-  bool receiveUntil(const std::string& marker, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    timeval tv{0, 50'000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char buffer[4096];
-    while (received_.find(marker) == std::string::npos) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-      if (n == 0) return false;
-      if (n > 0) received_.append(buffer, static_cast<std::size_t>(n));
-    }
-    received_.clear();
-    return true;
-  }
-
- private:
-  std::string received_;
-  int fd_ = -1;
-  bool connected_ = false;
-};
-
 TEST_F(NodeTest, BadInputGetsItsOwnAnswerAndWritesNothing) {
   startNode("node-bad", "--block-interval-ms 5 --request-timeout-ms 1000");
   setUpHoldings(1, 3);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <stb_image_write.h>
 
 #include "support/node_harness.h"
 #include "support/postgres_server.h"
@@ -37,8 +38,13 @@ class Browser {
     remember(result);
     return result;
   }
-  HttpResult raw(const std::string& method, const std::string& target, const std::string& body) {
-    return http_.request(method, target, body);
+  // A body sent as it is, with the session.
+  HttpResult raw(const std::string& method, const std::string& target, const std::string& body,
+                 const std::string& contentType = "application/json") {
+    Headers headers;
+    if (!cookie_.empty()) headers.emplace_back("Cookie", "jc_session=" + cookie_);
+    if (!csrf_.empty()) headers.emplace_back("X-CSRF-Token", csrf_);
+    return http_.request(method, target, body, contentType, headers);
   }
   void adopt(const Browser& other) {
     cookie_ = other.cookie_;
@@ -324,6 +330,93 @@ TEST_F(PlatformApiTest, TheFirstOperatorMustChangeTheOneTimePassword) {
                       {{"phone", "13000000000"}, {"password", "operator secret"}})
                 .status,
             200);
+}
+
+void appendTo(void* context, void* data, int size) {
+  auto* out = static_cast<std::string*>(context);
+  out->append(static_cast<const char*>(data), static_cast<std::size_t>(size));
+}
+
+// A PNG of noise: it does not compress, so its size is about width x height x 3 bytes.
+std::string noisePng(int width, int height) {
+  std::vector<std::uint8_t> pixels(static_cast<std::size_t>(width * height * 3));
+  std::uint32_t state = 12345;
+  for (auto& byte : pixels) {
+    state = state * 1'103'515'245u + 12'345u;
+    byte = static_cast<std::uint8_t>(state >> 24);
+  }
+  std::string out;
+  stbi_write_png_to_func(appendTo, &out, width, height, 3, pixels.data(), width * 3);
+  return out;
+}
+
+TEST_F(PlatformApiTest, IssuersUploadMediaThatIsServedSafely) {
+  const std::string password = oneTimePassword(node_->output());
+  Browser admin(node_->port());
+  ASSERT_EQ(
+      admin.call("POST", "/api/v1/auth/login", {{"phone", "13000000000"}, {"password", password}})
+          .status,
+      200);
+  ASSERT_EQ(admin
+                .call("POST", "/api/v1/me/password",
+                      {{"current_password", password}, {"new_password", "operator secret"}})
+                .status,
+            200);
+  Browser issuer(node_->port());
+  HttpResult registered = issuer.call("POST", "/api/v1/auth/register",
+                                      {{"phone", "13800138002"}, {"password", "issuer password"}});
+  ASSERT_EQ(registered.status, 201);
+  const std::string image = noisePng(900, 900);  // about 2.4 MB: over the 1 MiB default
+  ASSERT_GT(image.size(), std::size_t{2} << 20);
+
+  auto upload = [&](Browser& who, const std::string& bytes, const std::string& type) {
+    return who.raw("POST", "/api/v1/media", bytes, type);
+  };
+  HttpResult refused = upload(issuer, image, "image/png");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(codeOf(refused), "not-issuer");
+  const auto issuerId = registered.json()["user"]["id"].get<std::int64_t>();
+  ASSERT_EQ(admin
+                .call("PUT", "/api/v1/users/" + std::to_string(issuerId) + "/roles",
+                      {{"roles", {"collector", "issuer"}}})
+                .status,
+            200);
+
+  // The name and Content-Type say nothing: a PNG sent as text/plain is a PNG.
+  HttpResult stored = upload(issuer, image, "text/plain");
+  ASSERT_EQ(stored.status, 201) << stored.body;
+  json media = stored.json()["media"];
+  EXPECT_EQ(media["mime"], "image/png");
+  EXPECT_EQ(media["width"], 900);
+  HttpResult served = issuer.call("GET", media["url"].get<std::string>());
+  ASSERT_EQ(served.status, 200);
+  EXPECT_EQ(served.body, image);
+  EXPECT_EQ(served.headers["content-type"], "image/png");
+  EXPECT_EQ(served.headers["x-content-type-options"], "nosniff");
+  EXPECT_NE(served.headers["cache-control"].find("immutable"), std::string::npos);
+  EXPECT_NE(served.headers["content-security-policy"].find("sandbox"), std::string::npos);
+  EXPECT_EQ(issuer.call("GET", media["thumbnail_url"].get<std::string>()).status, 200);
+
+  // Lies and scripts.
+  EXPECT_EQ(codeOf(upload(issuer, "<svg onload=\"alert(1)\"/>", "image/png")), "media-svg-refused");
+  EXPECT_EQ(codeOf(upload(issuer, "\x89PNG\r\n\x1A\n but no image", "image/png")),
+            "media-image-corrupt");
+  EXPECT_EQ(codeOf(upload(issuer, "", "image/png")), "media-empty");
+
+  // A gigabyte announced: refused from its headers, before the body is read.
+  RawConnection raw(node_->port());
+  ASSERT_TRUE(
+      raw.send("POST /api/v1/media HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n"
+               "\r\n" +
+               std::string(65536, 'x')));
+  std::string answer = raw.receive(std::chrono::seconds(5));
+  EXPECT_NE(answer.find("413"), std::string::npos) << answer.substr(0, 200);
+  EXPECT_NE(answer.find("body-too-large"), std::string::npos);
+
+  // Addresses are hashes; anything else is refused.
+  EXPECT_EQ(codeOf(issuer.call("GET", "/media/..%2f..%2fkeys%2fplatform.key")), "bad-id");
+  EXPECT_EQ(codeOf(issuer.call("GET", "/media/" + std::string(64, '0'))), "no-such-media");
+  EXPECT_EQ(codeOf(issuer.call("POST", media["url"].get<std::string>())), "method-not-allowed");
 }
 
 // Two storefront instances on one PostgreSQL: a session opened on one is good on the other, and

@@ -224,7 +224,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void waitForRequest() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options_.maxHeaderBytes));
-    parser_->body_limit(server_.options_.maxBodyBytes);
+    parser_->body_limit(boost::none);  // set per route once the headers are in
     if (buffer_.size() > 0) {
       readRequest();
       return;
@@ -275,20 +275,22 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
         }));
   }
 
-  // The headers are in: the route's own limits apply to the body.
+  // The headers are in: the route's own limits apply to the body. (The header was read with no
+  // body limit, so a declared length is checked here.)
   void readBody() {
     if (server_.options_.limitsFor) {
       const auto& header = parser_->get();
       RouteLimits limits = server_.options_.limitsFor(header.method_string(), header.target());
-      if (limits.maxBodyBytes > 0) {
-        bodyLimit_ = limits.maxBodyBytes;
-        parser_->body_limit(bodyLimit_);
-      }
+      if (limits.maxBodyBytes > 0) bodyLimit_ = limits.maxBodyBytes;
       if (limits.requestTimeout.count() > 0 && limits.requestTimeout != deadline_) {
         deadline_ = limits.requestTimeout;
         armRequestTimer();  // replaces the wait armed for the headers
       }
     }
+    if (auto declared = parser_->content_length(); declared && *declared > bodyLimit_) {
+      return onRead(http::error::body_limit);
+    }
+    parser_->body_limit(bodyLimit_);  // for chunked bodies, counted as they arrive
     http::async_read(stream_, buffer_, *parser_,
                      asio::bind_executor(strand_, [self = shared_from_this()](
                                                       beast::error_code error, std::size_t) {

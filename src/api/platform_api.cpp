@@ -55,8 +55,11 @@ bool constantTimeEquals(std::string_view a, std::string_view b) {
 
 class PlatformApi::Impl {
  public:
-  Impl(platform::Accounts& accounts, PlatformApiOptions options)
-      : accounts_(accounts), options_(options), workers_(std::max(1u, options.workerThreads)) {}
+  Impl(platform::Accounts& accounts, platform::MediaLibrary& media, PlatformApiOptions options)
+      : accounts_(accounts),
+        media_(media),
+        options_(options),
+        workers_(std::max(1u, options.workerThreads)) {}
 
   void handle(const std::shared_ptr<Exchange>& exchange) {
     boost::asio::post(workers_, [this, exchange] {
@@ -105,6 +108,7 @@ class PlatformApi::Impl {
   void route(Exchange& exchange) {
     const HttpRequest& request = exchange.request();
     auto parts = splitPath(request.path);
+    if (parts[0] == "media") return serveMedia(exchange, parts);
     parts.erase(parts.begin(), parts.begin() + 2);  // "api", "v1": handles() checked them
     const bool post = request.method == "POST";
     auto notAllowed = [&](std::string_view allowed) {
@@ -143,6 +147,10 @@ class PlatformApi::Impl {
       if (parts[1] == "password") return changePassword(exchange, *session);
       if (parts[1] == "identity") return verifyIdentity(exchange, *session);
       if (parts[1] == "key") return exportKey(exchange, *session);
+    }
+    if (parts.size() == 1 && parts[0] == "media") {
+      if (!post) return notAllowed("POST");
+      return uploadMedia(exchange, *session);
     }
     if (parts.size() == 3 && parts[0] == "users" && parts[2] == "roles") {
       if (request.method != "PUT") return notAllowed("PUT");
@@ -360,6 +368,60 @@ class PlatformApi::Impl {
     exchange.respond(jsonResponse(200, json{{"user", userJson(*user)}}));
   }
 
+  // The body as it is: the type is read from the bytes themselves, never from Content-Type.
+  void uploadMedia(Exchange& exchange, const platform::AuthenticatedSession& session) {
+    const HttpRequest& request = exchange.request();
+    if (!session.user.hasRole(platform::kRoleIssuer) &&
+        !session.user.hasRole(platform::kRoleOperator)) {
+      return exchange.respond(
+          errorResponse(request, 403, "not-issuer", "only issuers and operators upload media"));
+    }
+    auto record = media_.upload(session.user.id, core::asBytes(request.body));
+    if (!record) return exchange.respond(errorResponse(request, record.status()));
+    exchange.respond(jsonResponse(201, json{{"media", mediaJson(*record)}}));
+  }
+
+  static json mediaJson(const platform::MediaRecord& record) {
+    json out{{"sha256", record.sha256.hex()},
+             {"mime", record.mime},
+             {"size", record.size},
+             {"url", "/media/" + record.sha256.hex()}};
+    if (record.width > 0) {
+      out["width"] = record.width;
+      out["height"] = record.height;
+    }
+    if (record.thumbnail) out["thumbnail_url"] = "/media/" + record.thumbnail->hex();
+    return out;
+  }
+
+  // GET /media/{sha256}: the bytes, with their recorded type, cached for good (the address is
+  // their hash), and never run as a page: no sniffing, a sandboxing policy.
+  void serveMedia(Exchange& exchange, const std::vector<std::string_view>& parts) {
+    const HttpRequest& request = exchange.request();
+    if (request.method != "GET" && request.method != "HEAD") {
+      HttpResponse response =
+          errorResponse(request, 405, "method-not-allowed", "use GET on " + request.path);
+      response.headers.emplace_back("Allow", "GET");
+      return exchange.respond(std::move(response));
+    }
+    auto hash = parts.size() == 2 ? core::Hash256::fromHex(parts[1])
+                                  : core::Result<core::Hash256>(core::invalidArgument(
+                                        "bad-id", "a media address is /media/<sha256 in hex>"));
+    if (!hash) {
+      return exchange.respond(
+          errorResponse(request, 400, "bad-id", "a media address is /media/<sha256 in hex>"));
+    }
+    auto record = media_.find(*hash);
+    if (!record) return exchange.respond(errorResponse(request, record.status()));
+    auto bytes = media_.bytes(*hash);
+    if (!bytes) return exchange.respond(errorResponse(request, bytes.status()));
+    HttpResponse response{200, record->mime, std::string(bytes->begin(), bytes->end()), {}};
+    response.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+    response.headers.emplace_back("ETag", "\"" + hash->hex() + "\"");
+    response.headers.emplace_back("Content-Security-Policy", "default-src 'none'; sandbox");
+    exchange.respond(std::move(response));
+  }
+
   // Throttling counts by the client's address, without its port.
   static std::string remoteAddress(const HttpRequest& request) {
     const std::string& remote = request.remote;
@@ -368,19 +430,29 @@ class PlatformApi::Impl {
   }
 
   platform::Accounts& accounts_;
+  platform::MediaLibrary& media_;
   PlatformApiOptions options_;
   boost::asio::thread_pool workers_;
 };
 
-PlatformApi::PlatformApi(platform::Accounts& accounts, PlatformApiOptions options)
-    : impl_(std::make_unique<Impl>(accounts, options)) {}
+PlatformApi::PlatformApi(platform::Accounts& accounts, platform::MediaLibrary& media,
+                         PlatformApiOptions options)
+    : impl_(std::make_unique<Impl>(accounts, media, options)) {}
 
 PlatformApi::~PlatformApi() { impl_->stop(); }
 
 bool PlatformApi::handles(std::string_view path) {
   auto parts = splitPath(path);
+  if (!parts.empty() && parts[0] == "media") return true;
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return false;
-  return parts[2] == "auth" || parts[2] == "me" || parts[2] == "users";
+  return parts[2] == "auth" || parts[2] == "me" || parts[2] == "users" || parts[2] == "media";
+}
+
+RouteLimits PlatformApi::limitsFor(std::string_view method, std::string_view target) {
+  if (method == "POST" && (target == "/api/v1/media" || target.starts_with("/api/v1/media?"))) {
+    return {platform::kMaxMediaBytes, std::chrono::minutes(5)};
+  }
+  return {};
 }
 
 void PlatformApi::handle(const std::shared_ptr<Exchange>& exchange) { impl_->handle(exchange); }

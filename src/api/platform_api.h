@@ -1,5 +1,6 @@
 // The platform's JSON API under /api/v1: registration, login and sessions, the account's own
-// page, real-name verification, key export, and roles set by operators. docs/API.md lists it.
+// page, real-name verification, key export, roles set by operators, media uploads; and the media
+// themselves under /media/{sha256}. docs/API.md lists it.
 //
 // Sessions travel in an HttpOnly, SameSite=Strict cookie (`jc_session`); every state-changing
 // request made with a session must carry the session's CSRF token in `X-CSRF-Token`, and a
@@ -12,6 +13,7 @@
 
 #include <api/http_server.h>
 #include <platform/accounts.h>
+#include <platform/media.h>
 
 namespace jiancang::api {
 
@@ -24,13 +26,16 @@ struct PlatformApiOptions {
 
 class PlatformApi {
  public:
-  explicit PlatformApi(platform::Accounts& accounts, PlatformApiOptions options = {});
+  PlatformApi(platform::Accounts& accounts, platform::MediaLibrary& media,
+              PlatformApiOptions options = {});
   ~PlatformApi();
   PlatformApi(const PlatformApi&) = delete;
   PlatformApi& operator=(const PlatformApi&) = delete;
 
   // Whether the path is one of this API's (the rest goes to the node's API).
   static bool handles(std::string_view path);
+  // For HttpServerOptions::limitsFor: uploads may be larger and slower than other requests.
+  static RouteLimits limitsFor(std::string_view method, std::string_view target);
   void handle(const std::shared_ptr<Exchange>& exchange);
   // Waits for the requests being handled; later ones are refused.
   void stop();

@@ -154,7 +154,10 @@ int runUp(const UpOptions& options) {
   if (!operatorPassword) return fail("up", operatorPassword.status().message());
   api::PlatformApiOptions platformOptions;
   platformOptions.secureCookies = options.secureCookies;
-  api::PlatformApi platformApi(accounts, platformOptions);
+  platform::DiskMediaStore mediaStore(options.mediaDirectory.empty() ? data / "media"
+                                                                     : options.mediaDirectory);
+  platform::MediaLibrary media(**database, mediaStore, clock);
+  api::PlatformApi platformApi(accounts, media, platformOptions);
 
   std::FILE* accessLog = std::fopen((data / "access.log").c_str(), "a");
   api::HttpServerOptions serverOptions;
@@ -163,6 +166,7 @@ int runUp(const UpOptions& options) {
   serverOptions.threads = options.httpThreads;
   serverOptions.accessLog = accessLog;
   serverOptions.requestTimeout = std::chrono::milliseconds(options.requestTimeoutMillis);
+  serverOptions.limitsFor = api::PlatformApi::limitsFor;
   api::HttpServer server(
       serverOptions,
       [&](const std::shared_ptr<api::Exchange>& exchange) {

@@ -22,6 +22,9 @@ struct UpOptions {
   // The platform's database: empty for SQLite in the data directory, or a libpq connection
   // string ("host=... dbname=...", or "postgresql://...") for a shared PostgreSQL.
   std::string database;
+  // Where uploaded media are kept (content-addressed); default: media/ in the data directory.
+  // Instances sharing a database must share this directory too.
+  std::filesystem::path mediaDirectory;
   std::string operatorPhone = "13000000000";  // the first operator's login, made on first start
   bool secureCookies = false;
   // argon2id cost (libsodium's levels: interactive 2 and 64 MiB by default).

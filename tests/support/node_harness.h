@@ -47,6 +47,25 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// A raw socket, for requests no well-behaved client would send.
+class RawConnection {
+ public:
+  explicit RawConnection(unsigned short port);
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+  bool send(const std::string& data);
+  // Reads until the peer closes or `timeout`.
+  std::string receive(std::chrono::milliseconds timeout);
+  // Reads until what arrived contains `marker` (true) or `timeout` passes (false).
+  bool receiveUntil(const std::string& marker, std::chrono::milliseconds timeout);
+
+ private:
+  std::string received_;
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
 class NodeProcess {
  public:
   // `extraArguments` go after `up --data DIR --listen 127.0.0.1:0`.

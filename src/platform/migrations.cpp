@@ -75,6 +75,48 @@ CREATE TABLE media (
   uploaded_at BIGINT NOT NULL
 );
 )sql"},
+    Migration{3, "issuers and series drafts with their review",
+              R"sql(
+CREATE TABLE issuers (
+  id {id},
+  user_id BIGINT NOT NULL UNIQUE REFERENCES users (id),
+  display_name TEXT NOT NULL,
+  address {bytes} NOT NULL,
+  licence_hash {bytes} NOT NULL,
+  documents TEXT NOT NULL,
+  registration_tx {bytes} NOT NULL,
+  registration_height BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE series_drafts (
+  id {id},
+  issuer_id BIGINT NOT NULL REFERENCES issuers (id),
+  drafted_by BIGINT NOT NULL REFERENCES users (id),
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  media {bytes} NOT NULL REFERENCES media (sha256),
+  media_type TEXT NOT NULL,
+  edition_cap BIGINT NOT NULL,
+  royalty_bp BIGINT NOT NULL,
+  transferable BIGINT NOT NULL,
+  hold_first_ms BIGINT NOT NULL,
+  hold_between_ms BIGINT NOT NULL,
+  tradable BIGINT NOT NULL,
+  price_ceiling_fen BIGINT NOT NULL,
+  rights TEXT NOT NULL,
+  state BIGINT NOT NULL,
+  reviewer_id BIGINT REFERENCES users (id),
+  review_reason TEXT NOT NULL DEFAULT '',
+  metadata TEXT NOT NULL DEFAULT '',
+  series_id BIGINT NOT NULL DEFAULT 0,
+  publication_tx {bytes},
+  publication_height BIGINT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX series_drafts_by_state ON series_drafts (state);
+CREATE INDEX series_drafts_by_issuer ON series_drafts (issuer_id);
+)sql"},
 };
 
 std::string spell(std::string sql, SqlDialect dialect) {

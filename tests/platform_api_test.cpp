@@ -419,6 +419,108 @@ TEST_F(PlatformApiTest, IssuersUploadMediaThatIsServedSafely) {
   EXPECT_EQ(codeOf(issuer.call("POST", media["url"].get<std::string>())), "method-not-allowed");
 }
 
+TEST_F(PlatformApiTest, AnIssuersSeriesIsReviewedByAnotherAndPublishedOnChain) {
+  const std::string password = oneTimePassword(node_->output());
+  Browser admin(node_->port());
+  ASSERT_EQ(
+      admin.call("POST", "/api/v1/auth/login", {{"phone", "13000000000"}, {"password", password}})
+          .status,
+      200);
+  ASSERT_EQ(admin
+                .call("POST", "/api/v1/me/password",
+                      {{"current_password", password}, {"new_password", "operator secret"}})
+                .status,
+            200);
+  // The operator uploads the issuer's copyright authorisation and onboards them.
+  HttpResult document =
+      admin.raw("POST", "/api/v1/media", "%PDF-1.7\nauthorisation\n", "application/pdf");
+  ASSERT_EQ(document.status, 201) << document.body;
+  const std::string documentHash = document.json()["media"]["sha256"];
+  Browser issuer(node_->port());
+  HttpResult registered = issuer.call("POST", "/api/v1/auth/register",
+                                      {{"phone", "13800138005"}, {"password", "museum password"}});
+  ASSERT_EQ(registered.status, 201);
+  const auto issuerUser = registered.json()["user"]["id"].get<std::int64_t>();
+
+  // Before onboarding the issuer can do nothing with the catalogue.
+  const json draftBody = {{"title", "敦煌飞天"},
+                          {"description", "莫高窟第 320 窟"},
+                          {"edition_cap", 8888},
+                          {"royalty_basis_points", 500},
+                          {"policy", {{"hold_before_first_transfer_ms", 86'400'000}}},
+                          {"rights", {{{"kind", "museum-entry"}, {"uses", 1}}}}};
+  HttpResult early = issuer.call("POST", "/api/v1/catalog/series", draftBody);
+  EXPECT_EQ(codeOf(early), "missing-field");  // no media yet
+  HttpResult onboarded = admin.call(
+      "POST", "/api/v1/catalog/issuers",
+      {{"user_id", issuerUser}, {"display_name", "敦煌研究院"}, {"documents", {documentHash}}});
+  ASSERT_EQ(onboarded.status, 201) << onboarded.body;
+  EXPECT_GT(onboarded.json()["issuer"]["registration_height"].get<int>(), 0);
+  EXPECT_EQ(codeOf(issuer.call("GET", "/api/v1/catalog/issuers")), "not-operator");
+
+  // Roles are read on every request: the issuer needs no new login to act as one.
+  HttpResult work = issuer.raw("POST", "/api/v1/media", noisePng(64, 64), "image/png");
+  ASSERT_EQ(work.status, 201) << work.body;
+  json body = draftBody;
+  body["media"] = work.json()["media"]["sha256"];
+  HttpResult drafted = issuer.call("POST", "/api/v1/catalog/series", body);
+  ASSERT_EQ(drafted.status, 201) << drafted.body;
+  const std::string id = std::to_string(drafted.json()["series"]["id"].get<std::int64_t>());
+  EXPECT_EQ(drafted.json()["series"]["state"], "draft");
+
+  // Bad drafts, each with its reason.
+  json bad = body;
+  bad["edition_cap"] = "many";
+  EXPECT_EQ(codeOf(issuer.call("POST", "/api/v1/catalog/series", bad)), "wrong-type");
+  bad = body;
+  bad["edition_cap"] = 0;
+  EXPECT_EQ(codeOf(issuer.call("POST", "/api/v1/catalog/series", bad)), "edition-cap-out-of-range");
+  bad = body;
+  bad["royalty_basis_points"] = 5000;
+  EXPECT_EQ(codeOf(issuer.call("POST", "/api/v1/catalog/series", bad)), "royalty-too-high");
+  bad = body;
+  bad["media"] = documentHash;
+  EXPECT_EQ(codeOf(issuer.call("POST", "/api/v1/catalog/series", bad)), "media-not-a-work");
+  bad = body;
+  bad["rights"] = {{{"uses", 1}}};
+  EXPECT_EQ(codeOf(issuer.call("POST", "/api/v1/catalog/series", bad)), "bad-right");
+
+  // Not public, not visible to a stranger, not reviewable before it is submitted.
+  Browser stranger(node_->port());
+  EXPECT_EQ(codeOf(stranger.call("GET", "/api/v1/catalog/series/" + id)), "no-such-series");
+  EXPECT_EQ(stranger.call("GET", "/api/v1/catalog/series").json()["series"].size(), 0u);
+  EXPECT_EQ(
+      codeOf(admin.call("POST", "/api/v1/catalog/series/" + id + "/review", {{"approve", true}})),
+      "not-in-review");
+  ASSERT_EQ(issuer.call("POST", "/api/v1/catalog/series/" + id + "/submit").status, 200);
+  EXPECT_EQ(admin.call("GET", "/api/v1/catalog/series?view=review").json()["series"].size(), 1u);
+  EXPECT_EQ(
+      codeOf(issuer.call("POST", "/api/v1/catalog/series/" + id + "/review", {{"approve", true}})),
+      "not-reviewer");
+  EXPECT_EQ(
+      codeOf(admin.call("POST", "/api/v1/catalog/series/" + id + "/review", {{"approve", false}})),
+      "reason-required");
+  HttpResult approved =
+      admin.call("POST", "/api/v1/catalog/series/" + id + "/review", {{"approve", true}});
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(approved.json()["series"]["state"], "approved");
+  EXPECT_EQ(codeOf(admin.call("POST", "/api/v1/catalog/series/" + id + "/publish")), "not-issuer");
+
+  HttpResult published = issuer.call("POST", "/api/v1/catalog/series/" + id + "/publish");
+  ASSERT_EQ(published.status, 200) << published.body;
+  const json series = published.json()["series"];
+  EXPECT_EQ(series["state"], "published");
+  const auto seriesId = series["series_id"].get<std::uint64_t>();
+  // On chain, with the cap, the media hash and the metadata hash of the published document.
+  HttpResult onChain = stranger.call("GET", "/api/v1/series/" + std::to_string(seriesId));
+  ASSERT_EQ(onChain.status, 200) << onChain.body;
+  EXPECT_EQ(onChain.json()["edition_cap"], 8888);
+  EXPECT_EQ(onChain.body.find(body["media"].get<std::string>()) != std::string::npos, true);
+  // Public now.
+  EXPECT_EQ(stranger.call("GET", "/api/v1/catalog/series").json()["series"].size(), 1u);
+  EXPECT_EQ(stranger.call("GET", "/api/v1/catalog/series/" + id).status, 200);
+}
+
 // Two storefront instances on one PostgreSQL: a session opened on one is good on the other, and
 // an identity bound through one is refused through the other.
 TEST(PlatformApiPostgresTest, InstancesShareAccountsThroughPostgres) {

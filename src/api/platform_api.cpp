@@ -55,9 +55,11 @@ bool constantTimeEquals(std::string_view a, std::string_view b) {
 
 class PlatformApi::Impl {
  public:
-  Impl(platform::Accounts& accounts, platform::MediaLibrary& media, PlatformApiOptions options)
+  Impl(platform::Accounts& accounts, platform::MediaLibrary& media, platform::Catalog& catalog,
+       PlatformApiOptions options)
       : accounts_(accounts),
         media_(media),
+        catalog_(catalog),
         options_(options),
         workers_(std::max(1u, options.workerThreads)) {}
 
@@ -83,7 +85,8 @@ class PlatformApi::Impl {
     }
     bool isObject() const { return document_.is_object(); }
     // The field as a string, or the reason it is not one.
-    core::Result<std::string> text(const std::string& name) const {
+    core::Result<std::string> text(const std::string& name) const { return text(name, maxField_); }
+    core::Result<std::string> text(const std::string& name, std::size_t maxBytes) const {
       auto found = document_.find(name);
       if (found == document_.end() || found->is_null()) {
         return core::invalidArgument("missing-field", "the field \"" + name + "\" is required");
@@ -92,11 +95,40 @@ class PlatformApi::Impl {
         return core::invalidArgument("wrong-type", "the field \"" + name + "\" must be a string");
       }
       const auto& value = found->get_ref<const std::string&>();
-      if (value.size() > maxField_) {
+      if (value.size() > maxBytes) {
         return core::invalidArgument("field-too-long", "the field \"" + name + "\" is over " +
-                                                           std::to_string(maxField_) + " bytes");
+                                                           std::to_string(maxBytes) + " bytes");
       }
       return value;
+    }
+    // A whole number in [0, max], or `fallback` when absent and optional.
+    core::Result<std::uint64_t> number(const json& object, const std::string& name,
+                                       std::uint64_t max,
+                                       std::optional<std::uint64_t> fallback = std::nullopt) const {
+      auto found = object.find(name);
+      if (found == object.end() || found->is_null()) {
+        if (fallback) return *fallback;
+        return core::invalidArgument("missing-field", "the field \"" + name + "\" is required");
+      }
+      if (!found->is_number_unsigned() && !(found->is_number_integer() && *found >= 0)) {
+        return core::invalidArgument("wrong-type",
+                                     "the field \"" + name + "\" must be a whole number");
+      }
+      auto value = found->get<std::uint64_t>();
+      if (value > max) {
+        return core::invalidArgument(
+            "number-out-of-range", "the field \"" + name + "\" is at most " + std::to_string(max));
+      }
+      return value;
+    }
+    core::Result<bool> flag(const json& object, const std::string& name, bool fallback) const {
+      auto found = object.find(name);
+      if (found == object.end() || found->is_null()) return fallback;
+      if (!found->is_boolean()) {
+        return core::invalidArgument("wrong-type",
+                                     "the field \"" + name + "\" must be true or false");
+      }
+      return found->get<bool>();
     }
     const json& document() const { return document_; }
 
@@ -129,6 +161,12 @@ class PlatformApi::Impl {
       if (parts[1] == "login") return login(exchange);
       if (parts[1] == "logout") return logout(exchange);
     }
+    // The published catalogue is public; a draft is shown to whoever may see it.
+    const bool get = request.method == "GET" || request.method == "HEAD";
+    if (get && parts.size() >= 2 && parts.size() <= 3 && parts[0] == "catalog" &&
+        parts[1] == "series") {
+      return catalogRead(exchange, parts);
+    }
     // Everything else needs a session.
     auto session = authenticate(exchange, /*allowPasswordChangePending=*/parts.size() <= 2 &&
                                               parts[0] == "me" &&
@@ -152,6 +190,7 @@ class PlatformApi::Impl {
       if (!post) return notAllowed("POST");
       return uploadMedia(exchange, *session);
     }
+    if (!parts.empty() && parts[0] == "catalog") return catalogWrite(exchange, *session, parts);
     if (parts.size() == 3 && parts[0] == "users" && parts[2] == "roles") {
       if (request.method != "PUT") return notAllowed("PUT");
       return setRoles(exchange, *session, parts[1]);
@@ -422,6 +461,266 @@ class PlatformApi::Impl {
     exchange.respond(std::move(response));
   }
 
+  // ---- the catalogue: issuers and series -------------------------------------------------
+
+  static json issuerJson(const platform::Issuer& issuer) {
+    json documents = json::array();
+    for (const auto& document : issuer.documents) documents.push_back(document.hex());
+    return json{{"id", issuer.id},
+                {"user_id", issuer.userId},
+                {"display_name", issuer.displayName},
+                {"address", issuer.address.hex()},
+                {"licence_hash", issuer.licenceHash.hex()},
+                {"documents", documents},
+                {"registration_tx", issuer.registrationTx.hex()},
+                {"registration_height", issuer.registrationHeight},
+                {"created_at", issuer.createdAt.unixMillis()}};
+  }
+
+  static json seriesJson(const platform::SeriesDraft& draft) {
+    const auto& fields = draft.fields;
+    json rights = json::array();
+    for (const auto& right : fields.rights) {
+      rights.push_back({{"id", right.id}, {"kind", right.kind}, {"uses", right.uses}});
+    }
+    json out{{"id", draft.id},
+             {"issuer_id", draft.issuerId},
+             {"state", platform::seriesStateName(draft.state)},
+             {"title", fields.title},
+             {"description", fields.description},
+             {"media",
+              {{"sha256", fields.media.hex()},
+               {"mime", draft.mediaType},
+               {"url", "/media/" + fields.media.hex()}}},
+             {"edition_cap", fields.editionCap},
+             {"royalty_basis_points", fields.royaltyBasisPoints},
+             {"policy",
+              {{"transferable", fields.policy.transferable},
+               {"hold_before_first_transfer_ms", fields.policy.holdBeforeFirstTransferMillis},
+               {"hold_between_transfers_ms", fields.policy.holdBetweenTransfersMillis},
+               {"tradable", fields.policy.tradable},
+               {"price_ceiling_fen", fields.policy.priceCeiling.value()}}},
+             {"rights", rights},
+             {"review_reason", draft.reviewReason},
+             {"created_at", draft.createdAt.unixMillis()},
+             {"updated_at", draft.updatedAt.unixMillis()}};
+    if (draft.state == platform::SeriesState::kPublished) {
+      out["series_id"] = draft.seriesId;
+      out["publication_tx"] = draft.publicationTx.hex();
+      out["publication_height"] = draft.publicationHeight;
+      out["metadata"] = draft.metadata;
+    }
+    return out;
+  }
+
+  static json seriesListJson(const std::vector<platform::SeriesDraft>& drafts) {
+    json list = json::array();
+    for (const auto& draft : drafts) list.push_back(seriesJson(draft));
+    return json{{"series", list}};
+  }
+
+  // A series' fields from a request body, or the first refusal.
+  core::Result<platform::SeriesFields> seriesFields(const Body& body) const {
+    const json& document = body.document();
+    platform::SeriesFields fields;
+    auto title = body.text("title");
+    if (!title) return title.status();
+    fields.title = *title;
+    auto description = body.text("description", 4'000);
+    if (!description) return description.status();
+    fields.description = *description;
+    auto media = body.text("media");
+    if (!media) return media.status();
+    auto hash = core::Hash256::fromHex(*media);
+    if (!hash) return core::invalidArgument("bad-media", "\"media\" is a media sha256 in hex");
+    fields.media = *hash;
+    auto cap = body.number(document, "edition_cap", chain::limits::kMaxEditionCap);
+    if (!cap) return cap.status();
+    fields.editionCap = *cap;
+    auto royalty = body.number(document, "royalty_basis_points", 10'000, 0);
+    if (!royalty) return royalty.status();
+    fields.royaltyBasisPoints = static_cast<std::uint32_t>(*royalty);
+    json policy = document.value("policy", json::object());
+    if (!policy.is_object()) return core::invalidArgument("wrong-type", "\"policy\" is an object");
+    constexpr std::uint64_t kTenYearsMillis = 10ull * 366 * 24 * 3'600'000;
+    auto transferable = body.flag(policy, "transferable", true);
+    auto tradable = body.flag(policy, "tradable", false);
+    auto holdFirst = body.number(policy, "hold_before_first_transfer_ms", kTenYearsMillis, 0);
+    auto holdBetween = body.number(policy, "hold_between_transfers_ms", kTenYearsMillis, 0);
+    auto ceiling = body.number(policy, "price_ceiling_fen", 1'000'000'000'00ull, 0);
+    for (const core::Status& status : {transferable.status(), tradable.status(), holdFirst.status(),
+                                       holdBetween.status(), ceiling.status()}) {
+      if (!status.isOk()) return status;
+    }
+    fields.policy.transferable = *transferable;
+    fields.policy.tradable = *tradable;
+    fields.policy.holdBeforeFirstTransferMillis = *holdFirst;
+    fields.policy.holdBetweenTransfersMillis = *holdBetween;
+    fields.policy.priceCeiling = core::Fen(static_cast<std::int64_t>(*ceiling));
+    json rights = document.value("rights", json::array());
+    if (!rights.is_array() || rights.size() > chain::limits::kMaxRights) {
+      return core::invalidArgument("wrong-type", "\"rights\" is a list of at most 16 rights");
+    }
+    std::uint32_t id = 0;
+    for (const json& right : rights) {
+      if (!right.is_object() || !right.contains("kind") || !right["kind"].is_string() ||
+          right["kind"].get_ref<const std::string&>().empty() ||
+          right["kind"].get_ref<const std::string&>().size() > 64) {
+        return core::invalidArgument("bad-right", "each right has a \"kind\" of 1 to 64 bytes");
+      }
+      auto uses = body.number(right, "uses", chain::limits::kMaxRightUses, 1);
+      if (!uses) return uses.status();
+      fields.rights.push_back(
+          {++id, right["kind"].get<std::string>(), static_cast<std::uint32_t>(*uses)});
+    }
+    return fields;
+  }
+
+  static std::optional<std::int64_t> parseId(std::string_view text) {
+    std::int64_t id = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (error != std::errc() || end != text.data() + text.size() || id <= 0) return std::nullopt;
+    return id;
+  }
+
+  void catalogRead(Exchange& exchange, const std::vector<std::string_view>& parts) {
+    const HttpRequest& request = exchange.request();
+    std::optional<std::int64_t> viewer;
+    if (std::string token = cookie(request, kSessionCookie); !token.empty()) {
+      if (auto session = accounts_.authenticate(token)) viewer = session->user.id;
+    }
+    if (parts.size() == 2) {
+      std::string view = request.query.count("view") != 0 ? request.query.at("view") : "";
+      core::Result<std::vector<platform::SeriesDraft>> list = catalog_.listPublished();
+      if (view == "mine" || view == "review") {
+        if (!viewer) {
+          return exchange.respond(errorResponse(request, 401, "login-required", "log in first"));
+        }
+        list = view == "mine" ? catalog_.listOwn(*viewer) : catalog_.listInReview(*viewer);
+      } else if (!view.empty() && view != "published") {
+        return exchange.respond(
+            errorResponse(request, 400, "bad-view", "view is published (default), mine or review"));
+      }
+      if (!list) return exchange.respond(errorResponse(request, list.status()));
+      return exchange.respond(jsonResponse(200, seriesListJson(*list)));
+    }
+    auto id = parseId(parts[2]);
+    if (!id)
+      return exchange.respond(
+          errorResponse(request, 400, "bad-id", "a series draft id is a positive number"));
+    auto draft = catalog_.find(viewer, *id);
+    if (!draft) return exchange.respond(errorResponse(request, draft.status()));
+    exchange.respond(jsonResponse(200, json{{"series", seriesJson(*draft)}}));
+  }
+
+  void catalogWrite(Exchange& exchange, const platform::AuthenticatedSession& session,
+                    const std::vector<std::string_view>& parts) {
+    const HttpRequest& request = exchange.request();
+    const std::int64_t user = session.user.id;
+    auto answer = [&](unsigned status, const core::Result<platform::SeriesDraft>& draft) {
+      if (!draft) return exchange.respond(errorResponse(request, draft.status()));
+      exchange.respond(jsonResponse(status, json{{"series", seriesJson(*draft)}}));
+    };
+    // /catalog/issuers
+    if (parts.size() == 2 && parts[1] == "issuers") {
+      if (request.method == "GET") {
+        if (!session.user.hasRole(platform::kRoleOperator) &&
+            !session.user.hasRole(platform::kRoleReviewer) &&
+            !session.user.hasRole(platform::kRoleAuditor)) {
+          return exchange.respond(errorResponse(request, 403, "not-operator",
+                                                "issuers are listed for the platform's staff"));
+        }
+        auto issuers = catalog_.issuers();
+        if (!issuers) return exchange.respond(errorResponse(request, issuers.status()));
+        json list = json::array();
+        for (const auto& issuer : *issuers) list.push_back(issuerJson(issuer));
+        return exchange.respond(jsonResponse(200, json{{"issuers", list}}));
+      }
+      if (request.method != "POST") return notAllowed(exchange, "GET, POST");
+      auto body = jsonBody(exchange);
+      if (!body) return;
+      auto userId = body->number(body->document(), "user_id", 1ull << 62);
+      if (!userId) return exchange.respond(errorResponse(request, userId.status()));
+      auto name = body->text("display_name");
+      if (!name) return exchange.respond(errorResponse(request, name.status()));
+      json documents = body->document().value("documents", json());
+      if (!documents.is_array()) {
+        return exchange.respond(
+            errorResponse(request, 400, "wrong-type", "\"documents\" is a list of media sha256s"));
+      }
+      std::vector<core::Hash256> hashes;
+      for (const json& document : documents) {
+        auto hash = document.is_string() ? core::Hash256::fromHex(document.get<std::string>())
+                                         : core::Result<core::Hash256>(core::invalidArgument(
+                                               "bad-media", "a document is a media sha256"));
+        if (!hash) {
+          return exchange.respond(
+              errorResponse(request, 400, "bad-media", "a document is a media sha256 in hex"));
+        }
+        hashes.push_back(*hash);
+      }
+      auto issuer = catalog_.onboardIssuer(user, static_cast<std::int64_t>(*userId), *name, hashes);
+      if (!issuer) return exchange.respond(errorResponse(request, issuer.status()));
+      return exchange.respond(jsonResponse(201, json{{"issuer", issuerJson(*issuer)}}));
+    }
+    if (parts.size() < 2 || parts[1] != "series" || parts.size() > 4) {
+      return exchange.respond(errorResponse(request, 404, "no-such-route",
+                                            "there is no " + request.path + " in this API"));
+    }
+    // /catalog/series: a new draft
+    if (parts.size() == 2) {
+      if (request.method != "POST") return notAllowed(exchange, "GET, POST");
+      auto body = jsonBody(exchange);
+      if (!body) return;
+      auto fields = seriesFields(*body);
+      if (!fields) return exchange.respond(errorResponse(request, fields.status()));
+      return answer(201, catalog_.draft(user, *fields));
+    }
+    auto id = parseId(parts[2]);
+    if (!id) {
+      return exchange.respond(
+          errorResponse(request, 400, "bad-id", "a series draft id is a positive number"));
+    }
+    if (parts.size() == 3) {  // /catalog/series/{id}: edit
+      if (request.method != "PUT") return notAllowed(exchange, "GET, PUT");
+      auto body = jsonBody(exchange);
+      if (!body) return;
+      auto fields = seriesFields(*body);
+      if (!fields) return exchange.respond(errorResponse(request, fields.status()));
+      return answer(200, catalog_.edit(user, *id, *fields));
+    }
+    if (request.method != "POST") return notAllowed(exchange, "POST");
+    if (parts[3] == "submit") return answer(200, catalog_.submitForReview(user, *id));
+    if (parts[3] == "publish") return answer(200, catalog_.publish(user, *id));
+    if (parts[3] == "review") {
+      auto body = jsonBody(exchange);
+      if (!body) return;
+      auto approve = body->flag(body->document(), "approve", false);
+      if (!approve) return exchange.respond(errorResponse(request, approve.status()));
+      if (!body->document().contains("approve")) {
+        return exchange.respond(
+            errorResponse(request, 400, "missing-field", "the field \"approve\" is required"));
+      }
+      std::string reason;
+      if (body->document().contains("reason")) {
+        auto given = body->text("reason", 1'000);
+        if (!given) return exchange.respond(errorResponse(request, given.status()));
+        reason = *given;
+      }
+      return answer(200, catalog_.review(user, *id, *approve, reason));
+    }
+    exchange.respond(errorResponse(request, 404, "no-such-route",
+                                   "there is no " + request.path + " in this API"));
+  }
+
+  static void notAllowed(Exchange& exchange, std::string_view allowed) {
+    HttpResponse response =
+        errorResponse(exchange.request(), 405, "method-not-allowed",
+                      "use " + std::string(allowed) + " on " + exchange.request().path);
+    response.headers.emplace_back("Allow", std::string(allowed));
+    exchange.respond(std::move(response));
+  }
+
   // Throttling counts by the client's address, without its port.
   static std::string remoteAddress(const HttpRequest& request) {
     const std::string& remote = request.remote;
@@ -431,13 +730,14 @@ class PlatformApi::Impl {
 
   platform::Accounts& accounts_;
   platform::MediaLibrary& media_;
+  platform::Catalog& catalog_;
   PlatformApiOptions options_;
   boost::asio::thread_pool workers_;
 };
 
 PlatformApi::PlatformApi(platform::Accounts& accounts, platform::MediaLibrary& media,
-                         PlatformApiOptions options)
-    : impl_(std::make_unique<Impl>(accounts, media, options)) {}
+                         platform::Catalog& catalog, PlatformApiOptions options)
+    : impl_(std::make_unique<Impl>(accounts, media, catalog, options)) {}
 
 PlatformApi::~PlatformApi() { impl_->stop(); }
 
@@ -445,7 +745,8 @@ bool PlatformApi::handles(std::string_view path) {
   auto parts = splitPath(path);
   if (!parts.empty() && parts[0] == "media") return true;
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return false;
-  return parts[2] == "auth" || parts[2] == "me" || parts[2] == "users" || parts[2] == "media";
+  return parts[2] == "auth" || parts[2] == "me" || parts[2] == "users" || parts[2] == "media" ||
+         parts[2] == "catalog";
 }
 
 RouteLimits PlatformApi::limitsFor(std::string_view method, std::string_view target) {

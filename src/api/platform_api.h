@@ -1,6 +1,7 @@
 // The platform's JSON API under /api/v1: registration, login and sessions, the account's own
-// page, real-name verification, key export, roles set by operators, media uploads; and the media
-// themselves under /media/{sha256}. docs/API.md lists it.
+// page, real-name verification, key export, roles set by operators, media uploads, issuers and
+// the series review workflow (/api/v1/catalog); and the media themselves under /media/{sha256}.
+// docs/API.md lists it.
 //
 // Sessions travel in an HttpOnly, SameSite=Strict cookie (`jc_session`); every state-changing
 // request made with a session must carry the session's CSRF token in `X-CSRF-Token`, and a
@@ -13,6 +14,7 @@
 
 #include <api/http_server.h>
 #include <platform/accounts.h>
+#include <platform/catalog.h>
 #include <platform/media.h>
 
 namespace jiancang::api {
@@ -27,7 +29,7 @@ struct PlatformApiOptions {
 class PlatformApi {
  public:
   PlatformApi(platform::Accounts& accounts, platform::MediaLibrary& media,
-              PlatformApiOptions options = {});
+              platform::Catalog& catalog, PlatformApiOptions options = {});
   ~PlatformApi();
   PlatformApi(const PlatformApi&) = delete;
   PlatformApi& operator=(const PlatformApi&) = delete;

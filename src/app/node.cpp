@@ -16,6 +16,7 @@
 #include <ledger/certificate.h>
 #include <ordering/solo_orderer.h>
 #include <platform/accounts.h>
+#include <platform/catalog.h>
 #include <platform/database.h>
 
 namespace jiancang::app {
@@ -157,7 +158,9 @@ int runUp(const UpOptions& options) {
   platform::DiskMediaStore mediaStore(options.mediaDirectory.empty() ? data / "media"
                                                                      : options.mediaDirectory);
   platform::MediaLibrary media(**database, mediaStore, clock);
-  api::PlatformApi platformApi(accounts, media, platformOptions);
+  platform::ChainWriter chainWriter(**ledger, orderer);
+  platform::Catalog catalog(**database, accounts, media, chainWriter, *admin, clock);
+  api::PlatformApi platformApi(accounts, media, catalog, platformOptions);
 
   std::FILE* accessLog = std::fopen((data / "access.log").c_str(), "a");
   api::HttpServerOptions serverOptions;

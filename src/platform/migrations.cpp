@@ -117,6 +117,35 @@ CREATE TABLE series_drafts (
 CREATE INDEX series_drafts_by_state ON series_drafts (state);
 CREATE INDEX series_drafts_by_issuer ON series_drafts (issuer_id);
 )sql"},
+    Migration{4, "announcements and support tickets",
+              R"sql(
+CREATE TABLE announcements (
+  id {id},
+  title TEXT NOT NULL,
+  body TEXT NOT NULL,
+  pinned BIGINT NOT NULL,
+  published_by BIGINT NOT NULL REFERENCES users (id),
+  published_at BIGINT NOT NULL
+);
+CREATE TABLE tickets (
+  id {id},
+  user_id BIGINT NOT NULL REFERENCES users (id),
+  subject TEXT NOT NULL,
+  open BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX tickets_by_user ON tickets (user_id);
+CREATE TABLE ticket_messages (
+  id {id},
+  ticket_id BIGINT NOT NULL REFERENCES tickets (id),
+  author_id BIGINT NOT NULL REFERENCES users (id),
+  from_staff BIGINT NOT NULL,
+  body TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX ticket_messages_by_ticket ON ticket_messages (ticket_id);
+)sql"},
 };
 
 std::string spell(std::string sql, SqlDialect dialect) {

@@ -521,6 +521,67 @@ TEST_F(PlatformApiTest, AnIssuersSeriesIsReviewedByAnotherAndPublishedOnChain) {
   EXPECT_EQ(stranger.call("GET", "/api/v1/catalog/series/" + id).status, 200);
 }
 
+TEST_F(PlatformApiTest, AnnouncementsArePublicAndTicketsPrivate) {
+  const std::string password = oneTimePassword(node_->output());
+  Browser admin(node_->port());
+  ASSERT_EQ(
+      admin.call("POST", "/api/v1/auth/login", {{"phone", "13000000000"}, {"password", password}})
+          .status,
+      200);
+  ASSERT_EQ(admin
+                .call("POST", "/api/v1/me/password",
+                      {{"current_password", password}, {"new_password", "operator secret"}})
+                .status,
+            200);
+  Browser alice(node_->port());
+  Browser bob(node_->port());
+  ASSERT_EQ(alice
+                .call("POST", "/api/v1/auth/register",
+                      {{"phone", "13800138000"}, {"password", "alice password"}})
+                .status,
+            201);
+  ASSERT_EQ(bob.call("POST", "/api/v1/auth/register",
+                     {{"phone", "13800138001"}, {"password", "bob password"}})
+                .status,
+            201);
+
+  EXPECT_EQ(codeOf(alice.call("POST", "/api/v1/announcements", {{"title", "x"}, {"body", "y"}})),
+            "not-operator");
+  HttpResult posted =
+      admin.call("POST", "/api/v1/announcements",
+                 {{"title", "首发公告"}, {"body", "敦煌飞天今晚开售"}, {"pinned", true}});
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  Browser anyone(node_->port());
+  HttpResult listed = anyone.call("GET", "/api/v1/announcements");
+  ASSERT_EQ(listed.status, 200);
+  ASSERT_EQ(listed.json()["announcements"].size(), 1u);
+  EXPECT_EQ(listed.json()["announcements"][0]["title"], "首发公告");
+  EXPECT_EQ(codeOf(anyone.call("GET", "/api/v1/announcements?limit=1000")), "bad-limit");
+
+  HttpResult opened = alice.call("POST", "/api/v1/tickets",
+                                 {{"subject", "订单未到账"}, {"body", "付款后没有藏品"}});
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  const std::string ticket =
+      "/api/v1/tickets/" + std::to_string(opened.json()["ticket"]["id"].get<std::int64_t>());
+  // Bob asks for Alice's ticket by its number: for him it does not exist.
+  EXPECT_EQ(codeOf(bob.call("GET", ticket)), "no-such-ticket");
+  EXPECT_EQ(codeOf(bob.call("POST", ticket + "/messages", {{"body", "hi"}})), "no-such-ticket");
+  EXPECT_EQ(codeOf(bob.call("POST", ticket + "/close")), "no-such-ticket");
+  EXPECT_EQ(codeOf(bob.call("GET", "/api/v1/tickets?view=all")), "not-operator");
+  EXPECT_EQ(codeOf(anyone.call("GET", ticket)), "login-required");
+
+  HttpResult replied = admin.call("POST", ticket + "/messages", {{"body", "已补发，请刷新"}});
+  ASSERT_EQ(replied.status, 201);
+  HttpResult seen = alice.call("GET", ticket);
+  ASSERT_EQ(seen.status, 200);
+  ASSERT_EQ(seen.json()["ticket"]["messages"].size(), 2u);
+  EXPECT_EQ(seen.json()["ticket"]["messages"][1]["from_staff"], true);
+  EXPECT_EQ(alice.call("POST", ticket + "/close").json()["ticket"]["open"], false);
+  EXPECT_EQ(codeOf(alice.call("POST", ticket + "/messages", {{"body", "again"}})), "ticket-closed");
+  EXPECT_EQ(codeOf(alice.call("POST", "/api/v1/tickets", {{"subject", ""}, {"body", "x"}})),
+            "subject-length");
+}
+
 // Two storefront instances on one PostgreSQL: a session opened on one is good on the other, and
 // an identity bound through one is refused through the other.
 TEST(PlatformApiPostgresTest, InstancesShareAccountsThroughPostgres) {

@@ -56,10 +56,11 @@ bool constantTimeEquals(std::string_view a, std::string_view b) {
 class PlatformApi::Impl {
  public:
   Impl(platform::Accounts& accounts, platform::MediaLibrary& media, platform::Catalog& catalog,
-       PlatformApiOptions options)
+       platform::Support& support, PlatformApiOptions options)
       : accounts_(accounts),
         media_(media),
         catalog_(catalog),
+        support_(support),
         options_(options),
         workers_(std::max(1u, options.workerThreads)) {}
 
@@ -167,6 +168,7 @@ class PlatformApi::Impl {
         parts[1] == "series") {
       return catalogRead(exchange, parts);
     }
+    if (get && parts.size() == 1 && parts[0] == "announcements") return listAnnouncements(exchange);
     // Everything else needs a session.
     auto session = authenticate(exchange, /*allowPasswordChangePending=*/parts.size() <= 2 &&
                                               parts[0] == "me" &&
@@ -191,6 +193,10 @@ class PlatformApi::Impl {
       return uploadMedia(exchange, *session);
     }
     if (!parts.empty() && parts[0] == "catalog") return catalogWrite(exchange, *session, parts);
+    if (!parts.empty() && parts[0] == "announcements") {
+      return announcementWrite(exchange, *session, parts);
+    }
+    if (!parts.empty() && parts[0] == "tickets") return tickets(exchange, *session, parts);
     if (parts.size() == 3 && parts[0] == "users" && parts[2] == "roles") {
       if (request.method != "PUT") return notAllowed("PUT");
       return setRoles(exchange, *session, parts[1]);
@@ -713,6 +719,126 @@ class PlatformApi::Impl {
                                    "there is no " + request.path + " in this API"));
   }
 
+  // ---- announcements and tickets -----------------------------------------------------------
+
+  static json announcementJson(const platform::Announcement& announcement) {
+    return json{{"id", announcement.id},
+                {"title", announcement.title},
+                {"body", announcement.body},
+                {"pinned", announcement.pinned},
+                {"published_at", announcement.publishedAt.unixMillis()}};
+  }
+
+  static json ticketJson(const platform::Ticket& ticket) {
+    json messages = json::array();
+    for (const auto& message : ticket.messages) {
+      messages.push_back({{"from_staff", message.fromStaff},
+                          {"body", message.body},
+                          {"at", message.at.unixMillis()}});
+    }
+    return json{{"id", ticket.id},
+                {"user_id", ticket.userId},
+                {"subject", ticket.subject},
+                {"open", ticket.open},
+                {"created_at", ticket.createdAt.unixMillis()},
+                {"updated_at", ticket.updatedAt.unixMillis()},
+                {"messages", messages}};
+  }
+
+  void listAnnouncements(Exchange& exchange) {
+    const HttpRequest& request = exchange.request();
+    std::uint64_t limit = 20;
+    if (auto given = request.query.find("limit"); given != request.query.end()) {
+      auto parsed = parseId(given->second);
+      if (!parsed || *parsed > 100) {
+        return exchange.respond(errorResponse(request, 400, "bad-limit", "limit is 1 to 100"));
+      }
+      limit = static_cast<std::uint64_t>(*parsed);
+    }
+    auto list = support_.announcements(limit);
+    if (!list) return exchange.respond(errorResponse(request, list.status()));
+    json out = json::array();
+    for (const auto& announcement : *list) out.push_back(announcementJson(announcement));
+    exchange.respond(jsonResponse(200, json{{"announcements", out}}));
+  }
+
+  void announcementWrite(Exchange& exchange, const platform::AuthenticatedSession& session,
+                         const std::vector<std::string_view>& parts) {
+    const HttpRequest& request = exchange.request();
+    if (parts.size() == 1) {
+      if (request.method != "POST") return notAllowed(exchange, "GET, POST");
+      auto body = jsonBody(exchange);
+      if (!body) return;
+      auto title = body->text("title");
+      if (!title) return exchange.respond(errorResponse(request, title.status()));
+      auto text = body->text("body", 10'000);
+      if (!text) return exchange.respond(errorResponse(request, text.status()));
+      auto pinned = body->flag(body->document(), "pinned", false);
+      if (!pinned) return exchange.respond(errorResponse(request, pinned.status()));
+      auto created = support_.announce(session.user.id, *title, *text, *pinned);
+      if (!created) return exchange.respond(errorResponse(request, created.status()));
+      return exchange.respond(
+          jsonResponse(201, json{{"announcement", announcementJson(*created)}}));
+    }
+    auto id = parts.size() == 2 ? parseId(parts[1]) : std::nullopt;
+    if (!id) {
+      return exchange.respond(
+          errorResponse(request, 400, "bad-id", "an announcement id is a number"));
+    }
+    if (request.method != "DELETE") return notAllowed(exchange, "DELETE");
+    if (auto removed = support_.withdraw(session.user.id, *id); !removed.isOk()) {
+      return exchange.respond(errorResponse(request, removed));
+    }
+    exchange.respond(HttpResponse{204, "application/json", "", {}});
+  }
+
+  void tickets(Exchange& exchange, const platform::AuthenticatedSession& session,
+               const std::vector<std::string_view>& parts) {
+    const HttpRequest& request = exchange.request();
+    const std::int64_t user = session.user.id;
+    auto answer = [&](unsigned status, const core::Result<platform::Ticket>& ticket) {
+      if (!ticket) return exchange.respond(errorResponse(request, ticket.status()));
+      exchange.respond(jsonResponse(status, json{{"ticket", ticketJson(*ticket)}}));
+    };
+    if (parts.size() == 1) {
+      if (request.method == "GET") {
+        bool all = request.query.count("view") != 0 && request.query.at("view") == "all";
+        auto list = support_.tickets(user, all);
+        if (!list) return exchange.respond(errorResponse(request, list.status()));
+        json out = json::array();
+        for (const auto& ticket : *list) out.push_back(ticketJson(ticket));
+        return exchange.respond(jsonResponse(200, json{{"tickets", out}}));
+      }
+      if (request.method != "POST") return notAllowed(exchange, "GET, POST");
+      auto body = jsonBody(exchange);
+      if (!body) return;
+      auto subject = body->text("subject");
+      if (!subject) return exchange.respond(errorResponse(request, subject.status()));
+      auto text = body->text("body", 10'000);
+      if (!text) return exchange.respond(errorResponse(request, text.status()));
+      return answer(201, support_.openTicket(user, *subject, *text));
+    }
+    auto id = parseId(parts[1]);
+    if (!id || parts.size() > 3) {
+      return exchange.respond(errorResponse(request, 400, "bad-id", "a ticket id is a number"));
+    }
+    if (parts.size() == 2) {
+      if (request.method != "GET") return notAllowed(exchange, "GET");
+      return answer(200, support_.ticket(user, *id));
+    }
+    if (request.method != "POST") return notAllowed(exchange, "POST");
+    if (parts[2] == "close") return answer(200, support_.close(user, *id));
+    if (parts[2] == "messages") {
+      auto body = jsonBody(exchange);
+      if (!body) return;
+      auto text = body->text("body", 10'000);
+      if (!text) return exchange.respond(errorResponse(request, text.status()));
+      return answer(201, support_.reply(user, *id, *text));
+    }
+    exchange.respond(errorResponse(request, 404, "no-such-route",
+                                   "there is no " + request.path + " in this API"));
+  }
+
   static void notAllowed(Exchange& exchange, std::string_view allowed) {
     HttpResponse response =
         errorResponse(exchange.request(), 405, "method-not-allowed",
@@ -731,13 +857,15 @@ class PlatformApi::Impl {
   platform::Accounts& accounts_;
   platform::MediaLibrary& media_;
   platform::Catalog& catalog_;
+  platform::Support& support_;
   PlatformApiOptions options_;
   boost::asio::thread_pool workers_;
 };
 
 PlatformApi::PlatformApi(platform::Accounts& accounts, platform::MediaLibrary& media,
-                         platform::Catalog& catalog, PlatformApiOptions options)
-    : impl_(std::make_unique<Impl>(accounts, media, catalog, options)) {}
+                         platform::Catalog& catalog, platform::Support& support,
+                         PlatformApiOptions options)
+    : impl_(std::make_unique<Impl>(accounts, media, catalog, support, options)) {}
 
 PlatformApi::~PlatformApi() { impl_->stop(); }
 
@@ -746,7 +874,7 @@ bool PlatformApi::handles(std::string_view path) {
   if (!parts.empty() && parts[0] == "media") return true;
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return false;
   return parts[2] == "auth" || parts[2] == "me" || parts[2] == "users" || parts[2] == "media" ||
-         parts[2] == "catalog";
+         parts[2] == "catalog" || parts[2] == "announcements" || parts[2] == "tickets";
 }
 
 RouteLimits PlatformApi::limitsFor(std::string_view method, std::string_view target) {

@@ -1,6 +1,7 @@
 // The platform's JSON API under /api/v1: registration, login and sessions, the account's own
 // page, real-name verification, key export, roles set by operators, media uploads, issuers and
-// the series review workflow (/api/v1/catalog); and the media themselves under /media/{sha256}.
+// the series review workflow (/api/v1/catalog), announcements and support tickets; and the media
+// themselves under /media/{sha256}.
 // docs/API.md lists it.
 //
 // Sessions travel in an HttpOnly, SameSite=Strict cookie (`jc_session`); every state-changing
@@ -16,6 +17,7 @@
 #include <platform/accounts.h>
 #include <platform/catalog.h>
 #include <platform/media.h>
+#include <platform/support.h>
 
 namespace jiancang::api {
 
@@ -29,7 +31,8 @@ struct PlatformApiOptions {
 class PlatformApi {
  public:
   PlatformApi(platform::Accounts& accounts, platform::MediaLibrary& media,
-              platform::Catalog& catalog, PlatformApiOptions options = {});
+              platform::Catalog& catalog, platform::Support& support,
+              PlatformApiOptions options = {});
   ~PlatformApi();
   PlatformApi(const PlatformApi&) = delete;
   PlatformApi& operator=(const PlatformApi&) = delete;

@@ -18,6 +18,7 @@
 #include <platform/accounts.h>
 #include <platform/catalog.h>
 #include <platform/database.h>
+#include <platform/support.h>
 
 namespace jiancang::app {
 namespace {
@@ -160,7 +161,8 @@ int runUp(const UpOptions& options) {
   platform::MediaLibrary media(**database, mediaStore, clock);
   platform::ChainWriter chainWriter(**ledger, orderer);
   platform::Catalog catalog(**database, accounts, media, chainWriter, *admin, clock);
-  api::PlatformApi platformApi(accounts, media, catalog, platformOptions);
+  platform::Support support(**database, accounts, clock);
+  api::PlatformApi platformApi(accounts, media, catalog, support, platformOptions);
 
   std::FILE* accessLog = std::fopen((data / "access.log").c_str(), "a");
   api::HttpServerOptions serverOptions;

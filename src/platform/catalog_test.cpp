@@ -30,7 +30,7 @@ void append(void* context, void* data, int size) {
 }
 
 core::Bytes tinyPng(std::uint8_t shade) {
-  std::vector<std::uint8_t> pixels(16 * 16 * 3, shade);
+  std::vector<std::uint8_t> pixels(std::size_t{16} * 16 * 3, shade);
   core::Bytes out;
   stbi_write_png_to_func(append, &out, 16, 16, 3, pixels.data(), 16 * 3);
   return out;
@@ -100,7 +100,7 @@ class CatalogTest : public ::testing::TestWithParam<std::string> {
     out.media = work_;
     out.editionCap = cap;
     out.royaltyBasisPoints = 500;
-    out.policy.holdBeforeFirstTransferMillis = 24 * 3'600'000;
+    out.policy.holdBeforeFirstTransferMillis = std::uint64_t{24} * 3'600'000;
     out.rights = {chain::RightDefinition{1, "museum-entry", 1}};
     return out;
   }

@@ -25,7 +25,7 @@ std::vector<std::uint8_t> gradient(int width, int height) {
   std::vector<std::uint8_t> pixels(static_cast<std::size_t>(width * height * 3));
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
-      auto* pixel = &pixels[static_cast<std::size_t>((y * width + x) * 3)];
+      auto* pixel = &pixels[(static_cast<std::size_t>(y) * width + x) * 3];
       pixel[0] = static_cast<std::uint8_t>(x * 255 / width);
       pixel[1] = static_cast<std::uint8_t>(y * 255 / height);
       pixel[2] = 128;

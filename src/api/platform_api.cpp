@@ -296,11 +296,9 @@ class PlatformApi::Impl {
     if (!body) return;
     auto values = fields(exchange, *body, {"phone", "password"});
     if (!values) return;
-    auto user = accounts_.registerCollector((*values)[0], (*values)[1]);
-    if (!user) return exchange.respond(errorResponse(exchange.request(), user.status()));
-    auto login = accounts_.login((*values)[0], (*values)[1], remoteAddress(exchange.request()));
-    if (!login) return exchange.respond(errorResponse(exchange.request(), login.status()));
-    exchange.respond(sessionAnswer(201, login->first, login->second));
+    auto signedUp = accounts_.signUp((*values)[0], (*values)[1]);
+    if (!signedUp) return exchange.respond(errorResponse(exchange.request(), signedUp.status()));
+    exchange.respond(sessionAnswer(201, signedUp->first, signedUp->second));
   }
 
   void login(Exchange& exchange) {

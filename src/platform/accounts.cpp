@@ -159,7 +159,8 @@ Status Accounts::audit(SqlSession& session, std::optional<std::int64_t> actor,
 }
 
 core::Result<User> Accounts::createUser(std::string_view phone, std::string_view password,
-                                        std::uint32_t roles, bool mustChangePassword) {
+                                        std::uint32_t roles, bool mustChangePassword,
+                                        SessionTokens* firstSession) {
   if (!validPhone(phone)) {
     return core::invalidArgument("phone-format", "a phone number is 11 digits starting with 1");
   }
@@ -187,6 +188,10 @@ core::Result<User> Accounts::createUser(std::string_view phone, std::string_view
             audit(session, user.id, "account-created", "roles " + std::to_string(roles));
         !audited.isOk())
       return audited;
+    if (firstSession == nullptr) return {};
+    auto opened = openSession(session, user.id);
+    if (!opened) return opened.status();
+    *firstSession = std::move(opened).value();
     return {};
   });
   if (status.reason() == "sql-unique-violation") {
@@ -198,7 +203,15 @@ core::Result<User> Accounts::createUser(std::string_view phone, std::string_view
 }
 
 core::Result<User> Accounts::registerCollector(std::string_view phone, std::string_view password) {
-  return createUser(phone, password, kRoleCollector, false);
+  return createUser(phone, password, kRoleCollector, false, nullptr);
+}
+
+core::Result<std::pair<User, SessionTokens>> Accounts::signUp(std::string_view phone,
+                                                              std::string_view password) {
+  SessionTokens tokens;
+  auto user = createUser(phone, password, kRoleCollector, false, &tokens);
+  if (!user) return user.status();
+  return std::make_pair(std::move(user).value(), std::move(tokens));
 }
 
 core::Result<SessionTokens> Accounts::openSession(SqlSession& session, std::int64_t userId) {
@@ -500,7 +513,8 @@ core::Result<std::optional<std::string>> Accounts::ensureOperator(std::string_vi
   if (!status.isOk()) return status;
   if (exists) return std::optional<std::string>();
   std::string password = randomHex(8);
-  auto created = createUser(phone, password, kRoleOperator | kRoleReviewer | kRoleAuditor, true);
+  auto created =
+      createUser(phone, password, kRoleOperator | kRoleReviewer | kRoleAuditor, true, nullptr);
   if (!created && created.status().reason() == "phone-taken") {
     // Another instance sharing the database made it a moment ago; or the phone is a collector's.
     auto user = database_.transaction([&](SqlSession& session) -> Status {

@@ -92,6 +92,10 @@ class Accounts {
   // A collector account. Reasons: "phone-format", "password-too-short", "password-too-long",
   // "password-too-common", "phone-taken".
   core::Result<User> registerCollector(std::string_view phone, std::string_view password);
+  // The same, logged in at once: the account and its first session, made together (one
+  // password hash, not a hash and then a login's verification).
+  core::Result<std::pair<User, SessionTokens>> signUp(std::string_view phone,
+                                                      std::string_view password);
 
   // Reasons: "login-failed" (unknown phone or wrong password: the same answer for both),
   // "account-locked", "too-many-attempts" (kResourceExhausted, retry later).
@@ -128,7 +132,8 @@ class Accounts {
 
  private:
   core::Result<User> createUser(std::string_view phone, std::string_view password,
-                                std::uint32_t roles, bool mustChangePassword);
+                                std::uint32_t roles, bool mustChangePassword,
+                                SessionTokens* firstSession);
   core::Result<SessionTokens> openSession(SqlSession& session, std::int64_t userId);
   core::Status checkPassword(std::string_view password) const;
   core::Result<std::string> storedPasswordHash(std::int64_t userId);

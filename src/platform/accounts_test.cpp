@@ -91,6 +91,17 @@ TEST_P(AccountsTest, RegistersLogsInAndAuthenticates) {
   EXPECT_EQ(countRows("SELECT COUNT(*) FROM users WHERE password_hash LIKE '$argon2id$%'"), 1);
 }
 
+TEST_P(AccountsTest, SigningUpOpensTheFirstSession) {
+  auto signedUp = accounts_->signUp("13800138000", "correct horse");
+  ASSERT_TRUE(signedUp.ok()) << signedUp.status().toString();
+  auto session = accounts_->authenticate(signedUp->second.token);
+  ASSERT_TRUE(session.ok());
+  EXPECT_EQ(session->user.id, signedUp->first.id);
+  EXPECT_EQ(session->csrfToken, signedUp->second.csrfToken);
+  EXPECT_EQ(accounts_->signUp("13800138000", "correct horse").status().reason(), "phone-taken");
+  EXPECT_EQ(countRows("SELECT COUNT(*) FROM sessions"), 1);  // the refused one opened none
+}
+
 TEST_P(AccountsTest, SessionsExpire) {
   ASSERT_TRUE(accounts_->registerCollector("13800138000", "correct horse").ok());
   auto login = accounts_->login("13800138000", "correct horse", "127.0.0.1");

@@ -20,6 +20,7 @@ endif()
 pkg_check_modules(SQLITE REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 
-# Media: decoding images (within limits) and writing thumbnails. Debian's libstb.so holds the
-# implementations already, so no STB_*_IMPLEMENTATION is defined anywhere.
+# Media: decoding images (within limits; libwebp for WebP) and writing thumbnails. Debian's
+# libstb.so holds the implementations already, so no STB_*_IMPLEMENTATION is defined anywhere.
 pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)
+pkg_check_modules(WEBP REQUIRED IMPORTED_TARGET libwebp)

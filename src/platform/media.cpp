@@ -11,6 +11,7 @@
 #include <stb_image.h>
 #include <stb_image_resize.h>
 #include <stb_image_write.h>
+#include <webp/decode.h>
 
 namespace jiancang::platform {
 namespace {
@@ -75,6 +76,10 @@ core::Result<DecodedImage> decodeImage(core::ByteView bytes) {
   } else if (startsWith(bytes, "GIF") && bytes.size() >= 10) {
     width = bytes[6] | bytes[7] << 8;
     height = bytes[8] | bytes[9] << 8;
+  } else if (startsWith(bytes, "RIFF")) {
+    if (WebPGetInfo(bytes.data(), bytes.size(), &width, &height) == 0) {
+      return refuse("media-image-corrupt", "the WebP image's header does not decode");
+    }
   } else if (stbi_info_from_memory(bytes.data(), length, &width, &height, &channels) == 0) {
     return refuse("media-image-corrupt", "the image does not decode as what its signature says");
   }
@@ -85,13 +90,26 @@ core::Result<DecodedImage> decodeImage(core::ByteView bytes) {
                       " pixels; at most " + std::to_string(kMaxImagePixels / 1'000'000) +
                       " megapixels and " + std::to_string(kMaxImageSide) + " per side");
   }
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-      stbi_load_from_memory(bytes.data(), length, &width, &height, &channels, 4), stbi_image_free);
-  if (!pixels) {
-    return refuse("media-image-corrupt",
-                  std::string("the image does not decode: ") + stbi_failure_reason());
-  }
   DecodedImage image{width, height, {}};
+  std::unique_ptr<std::uint8_t, void (*)(void*)> pixels(nullptr, stbi_image_free);
+  if (startsWith(bytes, "RIFF")) {
+    pixels = std::unique_ptr<std::uint8_t, void (*)(void*)>(
+        WebPDecodeRGBA(bytes.data(), bytes.size(), &width, &height), WebPFree);
+    // An animated WebP (VP8X with its animation flag) needs a demuxer to decode; it is accepted
+    // as it is, without a thumbnail.
+    const bool animated =
+        startsWith(bytes, "VP8X", 12) && bytes.size() > 20 && (bytes[20] & 0x02) != 0;
+    if (!pixels && animated) return image;
+    if (!pixels) return refuse("media-image-corrupt", "the WebP image does not decode");
+  } else {
+    pixels = std::unique_ptr<std::uint8_t, void (*)(void*)>(
+        stbi_load_from_memory(bytes.data(), length, &width, &height, &channels, 4),
+        stbi_image_free);
+    if (!pixels) {
+      return refuse("media-image-corrupt",
+                    std::string("the image does not decode: ") + stbi_failure_reason());
+    }
+  }
   const double scale = std::min(1.0, static_cast<double>(kThumbnailSide) / std::max(width, height));
   const int thumbWidth = std::max(1, static_cast<int>(width * scale));
   const int thumbHeight = std::max(1, static_cast<int>(height * scale));
@@ -213,13 +231,13 @@ core::Result<MediaRecord> MediaLibrary::upload(std::int64_t uploaderId, core::By
   record.uploadedBy = uploaderId;
   record.uploadedAt = clock_.now();
   core::Bytes thumbnailPng;
-  if (type->mime == "image/png" || type->mime == "image/jpeg" || type->mime == "image/gif") {
+  if (type->kind == MediaKind::kImage) {
     auto image = decodeImage(bytes);
     if (!image) return image.status();
     record.width = image->width;
     record.height = image->height;
     thumbnailPng = std::move(image->thumbnailPng);
-    record.thumbnail = core::sha256(thumbnailPng);
+    if (!thumbnailPng.empty()) record.thumbnail = core::sha256(thumbnailPng);
   } else if (type->kind == MediaKind::kModel) {
     // glTF 2 binary: magic, version 2, and a total length that is the file's.
     if (bytes.size() < 12 || littleEndian32(bytes, 4) != 2 ||

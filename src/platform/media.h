@@ -1,7 +1,8 @@
 // Media: the works themselves (images, animations, video, audio, 3D models) and the documents
 // that authorise them. Uploads are untrusted: the type comes from the content's own signature,
 // never from a name or a header; each type has a size limit; images are decoded (within pixel
-// limits, against decompression bombs) before they are accepted, and get a PNG thumbnail.
+// limits, against decompression bombs) before they are accepted, and get a PNG thumbnail (stb
+// for PNG, JPEG and GIF; libwebp for WebP).
 // Everything is stored content-addressed by SHA-256, so a series' media hash on chain names
 // exactly the bytes served, and the same file uploaded twice is stored once.
 #pragma once
@@ -66,7 +67,7 @@ struct MediaRecord {
   std::int64_t size = 0;
   int width = 0;  // images only
   int height = 0;
-  std::optional<core::Hash256> thumbnail;  // images that could be decoded here (not WebP)
+  std::optional<core::Hash256> thumbnail;  // every image but an animated WebP
   std::int64_t uploadedBy = 0;
   core::Timestamp uploadedAt;
 };

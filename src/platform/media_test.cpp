@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <stb_image.h>
 #include <stb_image_write.h>
+#include <webp/encode.h>
+#include <webp/types.h>
 
 #include <platform/testing/databases.h>
 
@@ -45,6 +47,19 @@ Bytes jpeg(int width, int height) {
   Bytes out;
   auto pixels = gradient(width, height);
   stbi_write_jpg_to_func(append, &out, width, height, 3, pixels.data(), 90);
+  return out;
+}
+
+Bytes webp(int width, int height) {
+  auto rgb = gradient(width, height);
+  std::vector<std::uint8_t> rgba;
+  for (std::size_t i = 0; i < rgb.size(); i += 3) {
+    rgba.insert(rgba.end(), {rgb[i], rgb[i + 1], rgb[i + 2], 255});
+  }
+  std::uint8_t* output = nullptr;
+  std::size_t size = WebPEncodeLosslessRGBA(rgba.data(), width, height, width * 4, &output);
+  Bytes out(output, output + size);
+  WebPFree(output);
   return out;
 }
 
@@ -177,6 +192,11 @@ TEST_P(MediaLibraryTest, ImagesAreStoredByHashWithAThumbnail) {
   auto gif = library_->upload(uploader_, kGif);
   ASSERT_TRUE(gif.ok()) << gif.status().toString();
   EXPECT_EQ(gif->width, 1);
+  auto still = library_->upload(uploader_, webp(300, 200));
+  ASSERT_TRUE(still.ok()) << still.status().toString();
+  EXPECT_EQ(still->mime, "image/webp");
+  EXPECT_EQ(still->width, 300);
+  EXPECT_TRUE(still->thumbnail.has_value());
   auto model = library_->upload(uploader_, glb(2));
   ASSERT_TRUE(model.ok()) << model.status().toString();
   EXPECT_FALSE(model->thumbnail.has_value());
@@ -199,6 +219,9 @@ TEST_P(MediaLibraryTest, LiesBombsAndOversizedUploadsAreRefusedAndStoreNothing) 
   Bytes fakeJpeg = text("\xFF\xD8\xFF not really");
   EXPECT_EQ(library_->upload(uploader_, fakeJpeg).status().reason(), "media-image-corrupt");
 
+  Bytes brokenWebp = webp(32, 32);
+  std::fill(brokenWebp.begin() + 30, brokenWebp.end(), 0xA5);
+  EXPECT_EQ(library_->upload(uploader_, brokenWebp).status().reason(), "media-image-corrupt");
   EXPECT_EQ(library_->upload(uploader_, glb(1)).status().reason(), "media-model-corrupt");
   EXPECT_EQ(library_->upload(uploader_, glb(2, 4)).status().reason(), "media-model-corrupt");
 

@@ -113,6 +113,22 @@ class PlatformApiTest : public ::testing::Test {
     fs::remove_all(data_);
   }
 
+  // The first operator, logged in with the one-time password the node printed, which is then
+  // changed to "operator secret" as the node requires.
+  void signInAsOperator(Browser& admin) {
+    const std::string password = oneTimePassword(node_->output());
+    ASSERT_FALSE(password.empty()) << node_->output();
+    ASSERT_EQ(
+        admin.call("POST", "/api/v1/auth/login", {{"phone", "13000000000"}, {"password", password}})
+            .status,
+        200);
+    ASSERT_EQ(admin
+                  .call("POST", "/api/v1/me/password",
+                        {{"current_password", password}, {"new_password", "operator secret"}})
+                  .status,
+              200);
+  }
+
   fs::path data_;
   std::unique_ptr<NodeProcess> node_;
   std::vector<std::string> secrets_;
@@ -351,17 +367,8 @@ std::string noisePng(int width, int height) {
 }
 
 TEST_F(PlatformApiTest, IssuersUploadMediaThatIsServedSafely) {
-  const std::string password = oneTimePassword(node_->output());
   Browser admin(node_->port());
-  ASSERT_EQ(
-      admin.call("POST", "/api/v1/auth/login", {{"phone", "13000000000"}, {"password", password}})
-          .status,
-      200);
-  ASSERT_EQ(admin
-                .call("POST", "/api/v1/me/password",
-                      {{"current_password", password}, {"new_password", "operator secret"}})
-                .status,
-            200);
+  ASSERT_NO_FATAL_FAILURE(signInAsOperator(admin));
   Browser issuer(node_->port());
   HttpResult registered = issuer.call("POST", "/api/v1/auth/register",
                                       {{"phone", "13800138002"}, {"password", "issuer password"}});
@@ -420,17 +427,8 @@ TEST_F(PlatformApiTest, IssuersUploadMediaThatIsServedSafely) {
 }
 
 TEST_F(PlatformApiTest, AnIssuersSeriesIsReviewedByAnotherAndPublishedOnChain) {
-  const std::string password = oneTimePassword(node_->output());
   Browser admin(node_->port());
-  ASSERT_EQ(
-      admin.call("POST", "/api/v1/auth/login", {{"phone", "13000000000"}, {"password", password}})
-          .status,
-      200);
-  ASSERT_EQ(admin
-                .call("POST", "/api/v1/me/password",
-                      {{"current_password", password}, {"new_password", "operator secret"}})
-                .status,
-            200);
+  ASSERT_NO_FATAL_FAILURE(signInAsOperator(admin));
   // The operator uploads the issuer's copyright authorisation and onboards them.
   HttpResult document =
       admin.raw("POST", "/api/v1/media", "%PDF-1.7\nauthorisation\n", "application/pdf");
@@ -522,17 +520,8 @@ TEST_F(PlatformApiTest, AnIssuersSeriesIsReviewedByAnotherAndPublishedOnChain) {
 }
 
 TEST_F(PlatformApiTest, AnnouncementsArePublicAndTicketsPrivate) {
-  const std::string password = oneTimePassword(node_->output());
   Browser admin(node_->port());
-  ASSERT_EQ(
-      admin.call("POST", "/api/v1/auth/login", {{"phone", "13000000000"}, {"password", password}})
-          .status,
-      200);
-  ASSERT_EQ(admin
-                .call("POST", "/api/v1/me/password",
-                      {{"current_password", password}, {"new_password", "operator secret"}})
-                .status,
-            200);
+  ASSERT_NO_FATAL_FAILURE(signInAsOperator(admin));
   Browser alice(node_->port());
   Browser bob(node_->port());
   ASSERT_EQ(alice

@@ -15,12 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 using chain::testing::TestChain;
 
-core::KeyPair copyKey(const core::KeyPair& pair) {
-  return core::cryptoSuite(pair.publicKey.suite())
-      .keyPairFromSecret(pair.secretKey.secretBytes())
-      .value();
-}
-
 class SoloOrdererTest : public ::testing::Test {
  protected:
   SoloOrdererTest() {
@@ -42,7 +36,8 @@ class SoloOrdererTest : public ::testing::Test {
     auto opened = ledger::Ledger::open(dir_, genesis_, ledger::LedgerOptions{64u << 20, false});
     ASSERT_TRUE(opened.ok()) << opened.status().message();
     ledger_ = std::move(opened).value();
-    orderer_ = std::make_unique<SoloOrderer>(*ledger_, copyKey(t_.member(0)), clock_, options);
+    orderer_ = std::make_unique<SoloOrderer>(*ledger_, chain::testing::copyKeyPair(t_.member(0)),
+                                             clock_, options);
   }
 
   chain::SignedTransaction sign(const core::KeyPair& signer, chain::Operation operation) {
@@ -184,7 +179,8 @@ TEST_F(SoloOrdererTest, SaysBusyInsteadOfDropping) {
   // Now hold blocks back so the queue fills.
   orderer_.reset();
   options.blockInterval = std::chrono::milliseconds(2'000);
-  orderer_ = std::make_unique<SoloOrderer>(*ledger_, copyKey(t_.member(0)), clock_, options);
+  orderer_ = std::make_unique<SoloOrderer>(*ledger_, chain::testing::copyKeyPair(t_.member(0)),
+                                           clock_, options);
 
   std::vector<std::shared_future<std::optional<CommitNotice>>> waits;
   auto submit = [&](chain::SignedTransaction transaction) {

@@ -34,26 +34,12 @@ class AccountsTest : public ::testing::TestWithParam<std::string> {
     ASSERT_GE(sodium_init(), 0);
     database_ = testing::freshDatabase(GetParam());
     ASSERT_NE(database_, nullptr);
-    AccountsOptions options;
-    options.passwordOpsLimit = crypto_pwhash_OPSLIMIT_MIN;
-    options.passwordMemoryLimit = crypto_pwhash_MEMLIMIT_MIN;
     accounts_ = std::make_unique<Accounts>(*database_, masterKey_,
                                            core::cryptoSuite(core::SuiteId::kEd25519Sha256),
-                                           verifier_, clock_, options);
+                                           verifier_, clock_, testing::fastAccountsOptions());
   }
 
-  std::int64_t countRows(const std::string& sql) {
-    std::int64_t count = -1;
-    EXPECT_TRUE(database_
-                    ->transaction([&](SqlSession& session) -> core::Status {
-                      auto rows = session.query(sql, {});
-                      if (!rows) return rows.status();
-                      count = rows->front().integer(0);
-                      return {};
-                    })
-                    .isOk());
-    return count;
-  }
+  std::int64_t countRows(const std::string& sql) { return testing::countRows(*database_, sql); }
 
   std::unique_ptr<Database> database_;
   MasterKey masterKey_ = MasterKey::fromBytes(std::vector<std::uint8_t>(32, 7));

@@ -17,12 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 using chain::testing::TestChain;
 
-core::KeyPair copyKey(const core::KeyPair& pair) {
-  return core::cryptoSuite(pair.publicKey.suite())
-      .keyPairFromSecret(pair.secretKey.secretBytes())
-      .value();
-}
-
 void append(void* context, void* data, int size) {
   auto* out = static_cast<core::Bytes*>(context);
   out->insert(out->end(), static_cast<std::uint8_t*>(data),
@@ -55,17 +49,14 @@ class CatalogTest : public ::testing::TestWithParam<std::string> {
     ledger_ = std::move(opened).value();
     ordering::SoloOrdererOptions ordererOptions;
     ordererOptions.blockInterval = std::chrono::milliseconds(2);
-    orderer_ = std::make_unique<ordering::SoloOrderer>(*ledger_, copyKey(chain_.member(0)), clock_,
-                                                       ordererOptions);
+    orderer_ = std::make_unique<ordering::SoloOrderer>(
+        *ledger_, chain::testing::copyKeyPair(chain_.member(0)), clock_, ordererOptions);
     writer_ = std::make_unique<ChainWriter>(*ledger_, *orderer_);
     database_ = testing::freshDatabase(GetParam());
     ASSERT_NE(database_, nullptr);
-    AccountsOptions options;
-    options.passwordOpsLimit = crypto_pwhash_OPSLIMIT_MIN;
-    options.passwordMemoryLimit = crypto_pwhash_MEMLIMIT_MIN;
     accounts_ = std::make_unique<Accounts>(*database_, masterKey_,
                                            core::cryptoSuite(core::SuiteId::kEd25519Sha256),
-                                           verifier_, clock_, options);
+                                           verifier_, clock_, testing::fastAccountsOptions());
     store_ = std::make_unique<DiskMediaStore>(directory_ / "media");
     media_ = std::make_unique<MediaLibrary>(*database_, *store_, clock_);
     catalog_ = std::make_unique<Catalog>(*database_, *accounts_, *media_, *writer_, chain_.admin(),

@@ -136,18 +136,7 @@ class MediaLibraryTest : public ::testing::TestWithParam<std::string> {
   }
   void TearDown() override { fs::remove_all(directory_); }
 
-  std::int64_t mediaRows() {
-    std::int64_t count = -1;
-    EXPECT_TRUE(database_
-                    ->transaction([&](SqlSession& session) -> core::Status {
-                      auto rows = session.query("SELECT COUNT(*) FROM media", {});
-                      if (!rows) return rows.status();
-                      count = rows->front().integer(0);
-                      return {};
-                    })
-                    .isOk());
-    return count;
-  }
+  std::int64_t mediaRows() { return testing::countRows(*database_, "SELECT COUNT(*) FROM media"); }
 
   std::unique_ptr<Database> database_;
   std::int64_t uploader_ = 0;

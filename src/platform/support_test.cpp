@@ -14,12 +14,9 @@ class SupportTest : public ::testing::TestWithParam<std::string> {
     ASSERT_GE(sodium_init(), 0);
     database_ = testing::freshDatabase(GetParam());
     ASSERT_NE(database_, nullptr);
-    AccountsOptions options;
-    options.passwordOpsLimit = crypto_pwhash_OPSLIMIT_MIN;
-    options.passwordMemoryLimit = crypto_pwhash_MEMLIMIT_MIN;
     accounts_ = std::make_unique<Accounts>(*database_, masterKey_,
                                            core::cryptoSuite(core::SuiteId::kEd25519Sha256),
-                                           verifier_, clock_, options);
+                                           verifier_, clock_, testing::fastAccountsOptions());
     support_ = std::make_unique<Support>(*database_, *accounts_, clock_);
     auto password = accounts_->ensureOperator("13000000000");
     ASSERT_TRUE(password.ok() && password->has_value());

@@ -166,4 +166,10 @@ core::Status checkChainInvariants(const MemoryChain& chain) {
   return {};
 }
 
+core::KeyPair copyKeyPair(const core::KeyPair& pair) {
+  return core::cryptoSuite(pair.publicKey.suite())
+      .keyPairFromSecret(pair.secretKey.secretBytes())
+      .value();
+}
+
 }  // namespace jiancang::chain::testing

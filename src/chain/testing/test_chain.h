@@ -9,6 +9,9 @@
 
 namespace jiancang::chain::testing {
 
+// A second KeyPair with the same keys (a KeyPair cannot be copied: its secret is wiped once).
+core::KeyPair copyKeyPair(const core::KeyPair& pair);
+
 class TestChain {
  public:
   static constexpr std::size_t kCollectors = 8;

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include "support/postgres_server.h"
 
@@ -75,6 +76,25 @@ std::unique_ptr<Database> freshDatabase(const std::string& kind) {
     return nullptr;
   }
   return std::move(opened).value();
+}
+
+AccountsOptions fastAccountsOptions() {
+  AccountsOptions options;
+  options.passwordOpsLimit = crypto_pwhash_OPSLIMIT_MIN;
+  options.passwordMemoryLimit = crypto_pwhash_MEMLIMIT_MIN;
+  return options;
+}
+
+std::int64_t countRows(Database& database, const std::string& sql) {
+  std::int64_t count = -1;
+  core::Status status = database.transaction([&](SqlSession& session) -> core::Status {
+    auto rows = session.query(sql, {});
+    if (!rows) return rows.status();
+    count = rows->front().integer(0);
+    return {};
+  });
+  EXPECT_TRUE(status.isOk()) << status.toString();
+  return count;
 }
 
 }  // namespace jiancang::platform::testing

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include <platform/accounts.h>
 #include <platform/database.h>
 
 namespace jiancang::platform::testing {
@@ -13,5 +14,12 @@ namespace jiancang::platform::testing {
 // "sqlite" or "postgres": a fresh, migrated, empty database of that kind. Fails the test
 // (ADD_FAILURE) and returns null if it cannot be made.
 std::unique_ptr<Database> freshDatabase(const std::string& kind);
+
+// Accounts options with argon2id at its lowest cost: tests check behaviour, not the hash.
+AccountsOptions fastAccountsOptions();
+
+// The single integer a query such as "SELECT COUNT(*) FROM ..." answers; -1 (and a test
+// failure) if it fails.
+std::int64_t countRows(Database& database, const std::string& sql);
 
 }  // namespace jiancang::platform::testing

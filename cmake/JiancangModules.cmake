@@ -63,12 +63,16 @@ function(jiancang_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main
                                         jiancang_build_flags)
+  # Every test keeps what its processes logged for the suite-wide secrets check (tests/check-logs).
+  set(kept_logs ENVIRONMENT "JIANCANG_TEST_LOGS=${PROJECT_BINARY_DIR}/test-logs"
+                FIXTURES_REQUIRED kept_logs)
   if(ARG_ONE_PROCESS)
     # The whole executable as one ctest test: for suites that share an expensive fixture (a
     # real PostgreSQL server) that one process per test case would start again and again.
     add_test(NAME ${name} COMMAND ${name})
-    set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
+    set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" ${kept_logs})
   else()
-    gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+    gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" ${kept_logs}
+                         DISCOVERY_TIMEOUT 60)
   endif()
 endfunction()

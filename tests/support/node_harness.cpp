@@ -19,6 +19,8 @@
 
 #include <core/hash.h>
 
+#include "test_logs.h"
+
 namespace jiancang::testing {
 
 namespace asio = boost::asio;
@@ -137,6 +139,7 @@ bool NodeProcess::start(std::string* output) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      keepLogs();
       if (output != nullptr) *output = text;
       return false;
     }
@@ -153,6 +156,7 @@ int NodeProcess::stop() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
+  keepLogs();
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -162,6 +166,13 @@ void NodeProcess::kill() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
+  keepLogs();
+}
+
+void NodeProcess::keepLogs() const {
+  keepLog(log_, "node-output");
+  keepLog(data_ / "access.log", "node-access");
+  recordKeyFiles(data_ / "keys");
 }
 
 std::pair<int, std::string> runJiancang(const std::string& arguments) {

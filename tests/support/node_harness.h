@@ -85,6 +85,10 @@ class NodeProcess {
   std::string output() const;  // what it printed so far
 
  private:
+  // After each run: its output and access log into the suite's kept logs, its keys' secrets
+  // into the list no log may contain (tests/support/test_logs.h).
+  void keepLogs() const;
+
   std::filesystem::path data_;
   std::string extra_;
   int pid_ = -1;

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_logs.h"
+
 namespace jiancang::testing {
 
 namespace fs = std::filesystem;
@@ -179,6 +181,7 @@ void PostgresServer::stop() {
   ::kill(pid_, SIGINT);  // fast shutdown: roll back open transactions, checkpoint, exit
   waitExit(pid_);
   pid_ = -1;
+  keepLog(directory_ / "server.log", "postgres");
 }
 
 std::string PostgresServer::connectionString(const std::string& database) const {

@@ -146,6 +146,99 @@ CREATE TABLE ticket_messages (
 );
 CREATE INDEX ticket_messages_by_ticket ON ticket_messages (ticket_id);
 )sql"},
+    Migration{5, "drops, orders and their history, payments, mint batches; the sandbox provider",
+              R"sql(
+CREATE TABLE drops (
+  id {id},
+  series_draft_id BIGINT NOT NULL REFERENCES series_drafts (id),
+  series_id BIGINT NOT NULL,
+  issuer_user_id BIGINT NOT NULL REFERENCES users (id),
+  title TEXT NOT NULL,
+  price_fen BIGINT NOT NULL,
+  stock BIGINT NOT NULL,
+  reserved BIGINT NOT NULL DEFAULT 0,
+  per_identity_limit BIGINT NOT NULL,
+  starts_at BIGINT NOT NULL,
+  ends_at BIGINT NOT NULL,
+  payment_window_ms BIGINT NOT NULL,
+  created_by BIGINT NOT NULL REFERENCES users (id),
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX drops_by_series ON drops (series_id);
+CREATE TABLE mint_batches (
+  id {id},
+  signer {bytes} NOT NULL,
+  nonce BIGINT NOT NULL,
+  series_id BIGINT NOT NULL,
+  tx_hash {bytes} NOT NULL UNIQUE,
+  signed_tx {bytes} NOT NULL,
+  state TEXT NOT NULL,
+  height BIGINT,
+  first_serial BIGINT,
+  reason TEXT,
+  created_at BIGINT NOT NULL,
+  UNIQUE (signer, nonce)
+);
+CREATE INDEX mint_batches_by_state ON mint_batches (state);
+CREATE TABLE orders (
+  id {id},
+  drop_id BIGINT NOT NULL REFERENCES drops (id),
+  user_id BIGINT NOT NULL REFERENCES users (id),
+  identity_hash {bytes} NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  amount_fen BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  payment_id TEXT UNIQUE,
+  payment_url TEXT,
+  mint_attempts BIGINT NOT NULL DEFAULT 0,
+  mint_batch_id BIGINT REFERENCES mint_batches (id),
+  mint_index BIGINT,
+  serial BIGINT,
+  UNIQUE (user_id, idempotency_key)
+);
+CREATE INDEX orders_by_drop_identity ON orders (drop_id, identity_hash);
+CREATE INDEX orders_by_state ON orders (state, expires_at);
+CREATE INDEX orders_by_user ON orders (user_id);
+CREATE INDEX orders_by_batch ON orders (mint_batch_id);
+CREATE TABLE order_events (
+  id {id},
+  order_id BIGINT NOT NULL REFERENCES orders (id),
+  at BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX order_events_by_order ON order_events (order_id);
+CREATE TABLE payment_notices (
+  notice_id TEXT PRIMARY KEY,
+  payment_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  received_at BIGINT NOT NULL
+);
+CREATE TABLE sandbox_payments (
+  id TEXT PRIMARY KEY,
+  merchant_reference TEXT NOT NULL,
+  amount_fen BIGINT NOT NULL,
+  description TEXT NOT NULL,
+  notify_url TEXT NOT NULL,
+  return_url TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE sandbox_callbacks (
+  id {id},
+  payment_id TEXT NOT NULL REFERENCES sandbox_payments (id),
+  notify_url TEXT NOT NULL,
+  body TEXT NOT NULL,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT NOT NULL,
+  delivered_at BIGINT
+);
+CREATE INDEX sandbox_callbacks_due ON sandbox_callbacks (delivered_at, next_attempt_at);
+)sql"},
 };
 
 std::string spell(std::string sql, SqlDialect dialect) {

@@ -1,0 +1,594 @@
+#include <platform/drops.h>
+
+#include <array>
+
+namespace jiancang::platform {
+namespace {
+
+using core::ErrorCode;
+using core::Status;
+
+constexpr std::size_t kMaxTitleBytes = 100;
+constexpr std::int64_t kMaxPriceFen = 100'000'000;  // 1,000,000 yuan
+constexpr std::uint32_t kMaxPerIdentityLimit = 100;
+constexpr std::size_t kMaxIdempotencyKeyBytes = 64;
+constexpr std::int64_t kSoldOutHintMillis = 1'000;
+constexpr int kExpireBatch = 500;
+
+constexpr std::array<std::string_view, 7> kStateNames{
+    "pending", "paid", "minting", "delivered", "expired", "refunded", "mint-failed"};
+
+// States that hold a copy of the stock (and count against the identity's limit).
+constexpr const char* kHoldingStates = "('pending', 'paid', 'minting', 'delivered', 'mint-failed')";
+
+Status notOperator(const char* what) {
+  return {ErrorCode::kPermissionDenied, "not-operator", std::string("only operators ") + what};
+}
+
+Status noSuchDrop(std::int64_t id) {
+  return core::notFound("no-such-drop", "there is no drop " + std::to_string(id));
+}
+
+Status noSuchOrder(std::int64_t id) {
+  return core::notFound("no-such-order", "there is no order " + std::to_string(id));
+}
+
+std::string merchantReference(std::int64_t orderId) { return "order-" + std::to_string(orderId); }
+
+constexpr const char* kDropColumns =
+    "id, series_draft_id, series_id, issuer_user_id, title, price_fen, stock, reserved, "
+    "per_identity_limit, starts_at, ends_at, payment_window_ms, created_by, created_at";
+
+Drop readDrop(const SqlRow& row) {
+  Drop drop;
+  drop.id = row.integer(0);
+  drop.seriesDraftId = row.integer(1);
+  drop.seriesId = static_cast<std::uint64_t>(row.integer(2));
+  drop.issuerUserId = row.integer(3);
+  drop.title = row.text(4);
+  drop.price = core::Fen(row.integer(5));
+  drop.stock = static_cast<std::uint64_t>(row.integer(6));
+  drop.reserved = static_cast<std::uint64_t>(row.integer(7));
+  drop.perIdentityLimit = static_cast<std::uint32_t>(row.integer(8));
+  drop.startsAt = core::Timestamp::fromUnixMillis(row.integer(9));
+  drop.endsAt = core::Timestamp::fromUnixMillis(row.integer(10));
+  drop.paymentWindow = core::Duration(row.integer(11));
+  drop.createdBy = row.integer(12);
+  drop.createdAt = core::Timestamp::fromUnixMillis(row.integer(13));
+  return drop;
+}
+
+core::Result<Drop> loadDrop(SqlSession& session, std::int64_t dropId) {
+  auto rows =
+      session.query(std::string("SELECT ") + kDropColumns + " FROM drops WHERE id = ?", {dropId});
+  if (!rows) return rows.status();
+  if (rows->empty()) return noSuchDrop(dropId);
+  return readDrop(rows->front());
+}
+
+bool printable(const std::string& text) {
+  for (char c : text) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string_view orderStateName(OrderState state) {
+  return kStateNames.at(static_cast<std::size_t>(state));
+}
+
+std::optional<OrderState> parseOrderState(std::string_view name) {
+  for (std::size_t i = 0; i < kStateNames.size(); ++i) {
+    if (kStateNames[i] == name) return static_cast<OrderState>(i);
+  }
+  return std::nullopt;
+}
+
+Status recordOrderState(SqlSession& session, std::int64_t orderId, OrderState state,
+                        const std::string& detail, core::Timestamp at) {
+  auto updated = session.execute("UPDATE orders SET state = ?, updated_at = ? WHERE id = ?",
+                                 {std::string(orderStateName(state)), at.unixMillis(), orderId});
+  if (!updated) return updated.status();
+  auto inserted =
+      session.execute("INSERT INTO order_events (order_id, at, state, detail) VALUES (?, ?, ?, ?)",
+                      {orderId, at.unixMillis(), std::string(orderStateName(state)), detail});
+  return inserted ? Status() : inserted.status();
+}
+
+core::Result<Drop> Drops::create(std::int64_t operatorId, const DropFields& fields) {
+  auto actor = accounts_.user(operatorId);
+  if (!actor) return actor.status();
+  if (!actor->hasRole(kRoleOperator)) return notOperator("configure drops");
+  if (fields.title.empty() || fields.title.size() > kMaxTitleBytes) {
+    return core::invalidArgument("title-length", "a drop's title is 1 to 100 bytes");
+  }
+  if (fields.price.value() < 1 || fields.price.value() > kMaxPriceFen) {
+    return core::invalidArgument("price-out-of-range", "a price is 0.01 to 1,000,000 yuan");
+  }
+  if (fields.perIdentityLimit < 1 || fields.perIdentityLimit > kMaxPerIdentityLimit) {
+    return core::invalidArgument("limit-out-of-range", "the limit per identity is 1 to " +
+                                                           std::to_string(kMaxPerIdentityLimit));
+  }
+  if (fields.endsAt <= fields.startsAt) {
+    return core::invalidArgument("window-invalid", "a drop ends after it starts");
+  }
+  if (fields.paymentWindow < std::chrono::minutes(1) ||
+      fields.paymentWindow > std::chrono::minutes(60)) {
+    return core::invalidArgument("payment-window-out-of-range",
+                                 "the time to pay is 1 to 60 minutes");
+  }
+  auto series = catalog_.find(std::nullopt, fields.seriesDraftId);
+  if (!series) return series.status();
+  if (series->state != SeriesState::kPublished) {
+    return core::failedPrecondition("series-not-published", "the series is not published");
+  }
+  if (fields.stock < 1 || fields.stock > series->fields.editionCap) {
+    return core::invalidArgument("stock-out-of-range",
+                                 "stock is 1 to the series' edition cap (" +
+                                     std::to_string(series->fields.editionCap) + ")");
+  }
+  Drop created;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    auto issuer = session.query("SELECT user_id FROM issuers WHERE id = ?", {series->issuerId});
+    if (!issuer) return issuer.status();
+    if (issuer->empty()) return core::notFound("no-such-issuer", "the series has no issuer");
+    auto others = session.query(
+        "SELECT CAST(COALESCE(SUM(stock), 0) AS BIGINT) FROM drops WHERE series_id = ?",
+        {static_cast<std::int64_t>(series->seriesId)});
+    if (!others) return others.status();
+    const auto committed = static_cast<std::uint64_t>(others->front().integer(0));
+    if (committed + fields.stock > series->fields.editionCap) {
+      return core::failedPrecondition(
+          "stock-over-cap",
+          "the series' other drops hold " + std::to_string(committed) + " of its " +
+              std::to_string(series->fields.editionCap) + "; at most " +
+              std::to_string(series->fields.editionCap - committed) + " are left");
+    }
+    auto rows = session.query(
+        std::string("INSERT INTO drops (series_draft_id, series_id, issuer_user_id, title, "
+                    "price_fen, stock, per_identity_limit, starts_at, ends_at, payment_window_ms, "
+                    "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "RETURNING ") +
+            kDropColumns,
+        {fields.seriesDraftId, static_cast<std::int64_t>(series->seriesId),
+         issuer->front().integer(0), fields.title, fields.price.value(),
+         static_cast<std::int64_t>(fields.stock), std::int64_t{fields.perIdentityLimit},
+         fields.startsAt.unixMillis(), fields.endsAt.unixMillis(), fields.paymentWindow.count(),
+         operatorId, clock_.now().unixMillis()});
+    if (!rows) return rows.status();
+    created = readDrop(rows->front());
+    return {};
+  });
+  if (!status.isOk()) return status;
+  return created;
+}
+
+core::Result<Drop> Drops::find(std::int64_t dropId) {
+  Drop drop;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    auto loaded = loadDrop(session, dropId);
+    if (!loaded) return loaded.status();
+    drop = *loaded;
+    return {};
+  });
+  if (!status.isOk()) return status;
+  return drop;
+}
+
+core::Result<std::vector<Drop>> Drops::list() {
+  std::vector<Drop> drops;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    drops.clear();
+    auto rows = session.query(
+        std::string("SELECT ") + kDropColumns + " FROM drops ORDER BY starts_at DESC, id DESC", {});
+    if (!rows) return rows.status();
+    for (const SqlRow& row : *rows) drops.push_back(readDrop(row));
+    return {};
+  });
+  if (!status.isOk()) return status;
+  return drops;
+}
+
+void Drops::noteAvailable(std::int64_t dropId, std::int64_t available) {
+  std::lock_guard lock(hintsMutex_);
+  hints_[dropId] = {available, clock_.now().unixMillis()};
+}
+
+bool Drops::knownSoldOut(std::int64_t dropId) {
+  std::lock_guard lock(hintsMutex_);
+  ++attempts_[dropId];
+  auto hint = hints_.find(dropId);
+  return hint != hints_.end() && hint->second.available <= 0 &&
+         clock_.now().unixMillis() - hint->second.seenAtMillis < kSoldOutHintMillis;
+}
+
+core::Result<Order> Drops::loadOrder(SqlSession& session, std::int64_t orderId, bool withHistory) {
+  auto rows = session.query(
+      "SELECT o.id, o.drop_id, o.user_id, o.idempotency_key, o.amount_fen, o.state, "
+      "o.created_at, o.expires_at, o.updated_at, o.payment_id, o.payment_url, o.serial, "
+      "d.series_id, b.tx_hash, b.height FROM orders o JOIN drops d ON d.id = o.drop_id LEFT JOIN "
+      "mint_batches b ON b.id = o.mint_batch_id WHERE o.id = ?",
+      {orderId});
+  if (!rows) return rows.status();
+  if (rows->empty()) return noSuchOrder(orderId);
+  const SqlRow& row = rows->front();
+  Order order;
+  order.id = row.integer(0);
+  order.dropId = row.integer(1);
+  order.userId = row.integer(2);
+  order.idempotencyKey = row.text(3);
+  order.amount = core::Fen(row.integer(4));
+  order.state = parseOrderState(row.text(5)).value_or(OrderState::kPending);
+  order.createdAt = core::Timestamp::fromUnixMillis(row.integer(6));
+  order.expiresAt = core::Timestamp::fromUnixMillis(row.integer(7));
+  order.updatedAt = core::Timestamp::fromUnixMillis(row.integer(8));
+  order.paymentId = row.text(9);
+  order.paymentUrl = row.text(10);
+  order.serial = static_cast<std::uint64_t>(row.integer(11));
+  order.seriesId = static_cast<std::uint64_t>(row.integer(12));
+  if (!row.isNull(13)) {
+    if (auto hash = core::TxHash::fromView(row.bytes(13))) order.mintTx = *hash;
+    order.mintHeight = static_cast<std::uint64_t>(row.integer(14));
+  }
+  if (withHistory) {
+    auto events = session.query(
+        "SELECT at, state, detail FROM order_events WHERE order_id = ? ORDER BY id", {orderId});
+    if (!events) return events.status();
+    for (const SqlRow& event : *events) {
+      order.history.push_back({core::Timestamp::fromUnixMillis(event.integer(0)),
+                               parseOrderState(event.text(1)).value_or(OrderState::kPending),
+                               event.text(2)});
+    }
+  }
+  return order;
+}
+
+core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
+                                      const std::string& idempotencyKey) {
+  if (idempotencyKey.empty() || idempotencyKey.size() > kMaxIdempotencyKeyBytes ||
+      !printable(idempotencyKey)) {
+    return core::invalidArgument("idempotency-key",
+                                 "an idempotency key is 1 to 64 printable ASCII characters");
+  }
+  const bool soldOut = knownSoldOut(dropId);
+  std::optional<core::Hash256> identity = accounts_.identityHash(userId);
+  if (!identity) {
+    return core::failedPrecondition("identity-required",
+                                    "verify your real name (实名认证) before buying");
+  }
+  const core::Bytes identityBytes(identity->view().begin(), identity->view().end());
+  Order placed;
+  std::int64_t available = -1;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    available = -1;
+    // The same request again (a retry after a lost answer): the first order, as it is now.
+    auto existing =
+        session.query("SELECT id, drop_id FROM orders WHERE user_id = ? AND idempotency_key = ?",
+                      {userId, idempotencyKey});
+    if (!existing) return existing.status();
+    if (!existing->empty()) {
+      if (existing->front().integer(1) != dropId) {
+        return core::failedPrecondition("idempotency-key-reused",
+                                        "this idempotency key was used for another drop");
+      }
+      auto order = loadOrder(session, existing->front().integer(0), true);
+      if (!order) return order.status();
+      placed = *order;
+      return {};
+    }
+    if (soldOut) return {ErrorCode::kResourceExhausted, "sold-out", "this drop is sold out"};
+    auto drop = loadDrop(session, dropId);
+    if (!drop) return drop.status();
+    const core::Timestamp now = clock_.now();
+    if (now < drop->startsAt) {
+      return core::failedPrecondition("drop-not-started", "this drop has not started yet");
+    }
+    if (now >= drop->endsAt) return core::failedPrecondition("drop-ended", "this drop has ended");
+    auto held = session.query(std::string("SELECT COUNT(*) FROM orders WHERE drop_id = ? AND "
+                                          "identity_hash = ? AND state IN ") +
+                                  kHoldingStates,
+                              {dropId, identityBytes});
+    if (!held) return held.status();
+    if (held->front().integer(0) >= drop->perIdentityLimit) {
+      return core::failedPrecondition("identity-limit", "this drop allows " +
+                                                            std::to_string(drop->perIdentityLimit) +
+                                                            " per person, and you have reached it");
+    }
+    auto reserved = session.execute(
+        "UPDATE drops SET reserved = reserved + 1 WHERE id = ? AND reserved < stock", {dropId});
+    if (!reserved) return reserved.status();
+    if (*reserved == 0) {
+      available = 0;
+      return {ErrorCode::kResourceExhausted, "sold-out", "this drop is sold out"};
+    }
+    const core::Timestamp deadline = now + drop->paymentWindow;
+    auto inserted = session.query(
+        "INSERT INTO orders (drop_id, user_id, identity_hash, idempotency_key, amount_fen, "
+        "state, created_at, expires_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) "
+        "RETURNING id",
+        {dropId, userId, identityBytes, idempotencyKey, drop->price.value(), now.unixMillis(),
+         deadline.unixMillis(), now.unixMillis()});
+    if (!inserted) return inserted.status();
+    const std::int64_t orderId = inserted->front().integer(0);
+    auto event = session.execute(
+        "INSERT INTO order_events (order_id, at, state, detail) VALUES (?, ?, 'pending', ?)",
+        {orderId, now.unixMillis(), std::string("stock reserved until the payment deadline")});
+    if (!event) return event.status();
+    auto order = loadOrder(session, orderId, true);
+    if (!order) return order.status();
+    placed = *order;
+    available = static_cast<std::int64_t>(drop->stock - drop->reserved) - 1;
+    return {};
+  });
+  if (available >= 0) noteAvailable(dropId, available);
+  if (!status.isOk()) return status;
+  return placed;
+}
+
+core::Result<Order> Drops::order(std::int64_t viewerId, std::int64_t orderId) {
+  auto viewer = accounts_.user(viewerId);
+  if (!viewer) return viewer.status();
+  Order found;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    auto order = loadOrder(session, orderId, true);
+    if (!order) return order.status();
+    // Another user's order is answered as if it did not exist: ids reveal nothing.
+    if (order->userId != viewerId && !viewer->hasRole(kRoleOperator)) return noSuchOrder(orderId);
+    found = *order;
+    return {};
+  });
+  if (!status.isOk()) return status;
+  return found;
+}
+
+core::Result<Order> Drops::orderById(std::int64_t orderId) {
+  Order found;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    auto order = loadOrder(session, orderId, true);
+    if (!order) return order.status();
+    found = *order;
+    return {};
+  });
+  if (!status.isOk()) return status;
+  return found;
+}
+
+core::Result<std::vector<Order>> Drops::ordersOf(std::int64_t userId) {
+  std::vector<Order> orders;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    orders.clear();
+    auto ids = session.query("SELECT id FROM orders WHERE user_id = ? ORDER BY id DESC LIMIT 200",
+                             {userId});
+    if (!ids) return ids.status();
+    for (const SqlRow& row : *ids) {
+      auto order = loadOrder(session, row.integer(0), false);
+      if (!order) return order.status();
+      orders.push_back(*order);
+    }
+    return {};
+  });
+  if (!status.isOk()) return status;
+  return orders;
+}
+
+core::Result<Order> Drops::pay(std::int64_t userId, std::int64_t orderId,
+                               const std::string& returnUrl) {
+  auto current = order(userId, orderId);
+  if (!current) return current.status();
+  if (current->userId != userId) return noSuchOrder(orderId);
+  if (current->state != OrderState::kPending) {
+    return core::failedPrecondition("order-not-pending",
+                                    "this order is " + std::string(orderStateName(current->state)) +
+                                        ", not waiting for payment");
+  }
+  if (clock_.now() >= current->expiresAt) {
+    return core::failedPrecondition("order-expired", "the time to pay for this order is over");
+  }
+  if (!current->paymentId.empty()) return current;  // already started: the same page
+  auto drop = find(current->dropId);
+  if (!drop) return drop.status();
+  auto session = payments_.createPayment(
+      {merchantReference(orderId), current->amount, drop->title.substr(0, 100), returnUrl});
+  if (!session) return session.status();
+  Order updated;
+  Status status = database_.transaction([&](SqlSession& sql) -> Status {
+    // Two payment requests at once: the first to record its payment wins, the other answers
+    // with it (its own provider payment is never shown to anyone and never paid).
+    auto claimed = sql.execute(
+        "UPDATE orders SET payment_id = ?, payment_url = ? WHERE id = ? AND payment_id IS NULL",
+        {session->paymentId, session->payUrl, orderId});
+    if (!claimed) return claimed.status();
+    auto order = loadOrder(sql, orderId, true);
+    if (!order) return order.status();
+    updated = *order;
+    return {};
+  });
+  if (!status.isOk()) return status;
+  return updated;
+}
+
+Status Drops::applyNotice(const PaymentNotice& notice) {
+  bool refundLatePayment = false;
+  std::string paymentId;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    refundLatePayment = false;
+    auto seen =
+        session.query("SELECT 1 FROM payment_notices WHERE notice_id = ?", {notice.noticeId});
+    if (!seen) return seen.status();
+    if (!seen->empty()) return {};  // applied before: once is enough
+    auto rows = session.query("SELECT id FROM orders WHERE payment_id = ?", {notice.paymentId});
+    if (!rows) return rows.status();
+    if (rows->empty()) {
+      return core::notFound("payment-unknown", "no order is waiting for this payment");
+    }
+    auto order = loadOrder(session, rows->front().integer(0), false);
+    if (!order) return order.status();
+    if (notice.merchantReference != merchantReference(order->id) ||
+        notice.amount != order->amount || notice.currency != "CNY") {
+      return core::failedPrecondition("payment-mismatch",
+                                      "the notice's order, amount or currency differs from the "
+                                      "payment asked for");
+    }
+    const core::Timestamp now = clock_.now();
+    if (notice.event == PaymentEvent::kPaid) {
+      if (order->state == OrderState::kPending) {
+        Status moved = recordOrderState(session, order->id, OrderState::kPaid,
+                                        "paid: " + notice.paymentId, now);
+        if (!moved.isOk()) return moved;
+      } else if (order->state == OrderState::kExpired) {
+        // Paid after the deadline: the stock went back already, so the money goes back too.
+        Status moved = recordOrderState(session, order->id, OrderState::kRefunded,
+                                        "paid after the payment deadline; refunded", now);
+        if (!moved.isOk()) return moved;
+        refundLatePayment = true;
+        paymentId = notice.paymentId;
+      }
+    }
+    // A "refunded" notice confirms a refund this platform asked for: the order says so already.
+    auto recorded = session.execute(
+        "INSERT INTO payment_notices (notice_id, payment_id, event, received_at) VALUES (?, ?, "
+        "?, ?)",
+        {notice.noticeId, notice.paymentId,
+         std::string(notice.event == PaymentEvent::kPaid ? "paid" : "refunded"), now.unixMillis()});
+    return recorded ? Status() : recorded.status();
+  });
+  if (!status.isOk()) return status;
+  if (refundLatePayment) return refundPayment(paymentId, "paid after the deadline");
+  return {};
+}
+
+Status Drops::refundPayment(const std::string& paymentId, const std::string& reason) {
+  return payments_.refund(paymentId, reason);
+}
+
+core::Result<int> Drops::expireDue() {
+  int expired = 0;
+  std::map<std::int64_t, std::int64_t> released;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    expired = 0;
+    released.clear();
+    const core::Timestamp now = clock_.now();
+    auto due = session.query(
+        "SELECT id, drop_id FROM orders WHERE state = 'pending' AND expires_at <= ? ORDER BY "
+        "expires_at LIMIT ?",
+        {now.unixMillis(), std::int64_t{kExpireBatch}});
+    if (!due) return due.status();
+    for (const SqlRow& row : *due) {
+      Status moved = recordOrderState(session, row.integer(0), OrderState::kExpired,
+                                      "not paid in time; stock released", now);
+      if (!moved.isOk()) return moved;
+      auto freed = session.execute("UPDATE drops SET reserved = reserved - 1 WHERE id = ?",
+                                   {row.integer(1)});
+      if (!freed) return freed.status();
+      ++released[row.integer(1)];
+      ++expired;
+    }
+    return {};
+  });
+  if (!status.isOk()) return status;
+  {
+    std::lock_guard lock(hintsMutex_);
+    for (const auto& [dropId, count] : released) hints_.erase(dropId);
+  }
+  return expired;
+}
+
+core::Result<Order> Drops::refund(std::int64_t operatorId, std::int64_t orderId,
+                                  const std::string& reason) {
+  auto actor = accounts_.user(operatorId);
+  if (!actor) return actor.status();
+  if (!actor->hasRole(kRoleOperator)) return notOperator("refund orders");
+  if (reason.empty() || reason.size() > 200) {
+    return core::invalidArgument("reason-required", "a refund needs a reason of 1 to 200 bytes");
+  }
+  OrderState before = OrderState::kPaid;
+  std::string paymentId;
+  std::int64_t dropId = 0;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    auto order = loadOrder(session, orderId, false);
+    if (!order) return order.status();
+    // Only what no token exists for: a minting order might commit at any moment.
+    if (order->state != OrderState::kPaid && order->state != OrderState::kMintFailed) {
+      return core::failedPrecondition("order-not-refundable",
+                                      "only a paid order not yet minted can be refunded; this "
+                                      "one is " +
+                                          std::string(orderStateName(order->state)));
+    }
+    before = order->state;
+    paymentId = order->paymentId;
+    dropId = order->dropId;
+    Status moved = recordOrderState(session, orderId, OrderState::kRefunded, "refunded: " + reason,
+                                    clock_.now());
+    if (!moved.isOk()) return moved;
+    auto freed =
+        session.execute("UPDATE drops SET reserved = reserved - 1 WHERE id = ?", {order->dropId});
+    return freed ? Status() : freed.status();
+  });
+  if (!status.isOk()) return status;
+  if (Status refunded = refundPayment(paymentId, reason); !refunded.isOk()) {
+    // The provider did not take it: put the order back as it was, stock held again.
+    Status restored = database_.transaction([&](SqlSession& session) -> Status {
+      Status moved = recordOrderState(session, orderId, before,
+                                      "refund failed: " + refunded.message(), clock_.now());
+      if (!moved.isOk()) return moved;
+      auto held =
+          session.execute("UPDATE drops SET reserved = reserved + 1 WHERE id = ?", {dropId});
+      return held ? Status() : held.status();
+    });
+    return restored.isOk() ? refunded : restored;
+  }
+  {
+    std::lock_guard lock(hintsMutex_);
+    hints_.erase(dropId);
+  }
+  return order(operatorId, orderId);
+}
+
+core::Result<SalesFigures> Drops::figures(std::int64_t dropId) {
+  SalesFigures figures;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    figures = {};
+    auto drop = loadDrop(session, dropId);
+    if (!drop) return drop.status();
+    figures.stock = drop->stock;
+    figures.available = drop->stock - drop->reserved;
+    auto rows = session.query("SELECT state, COUNT(*) FROM orders WHERE drop_id = ? GROUP BY state",
+                              {dropId});
+    if (!rows) return rows.status();
+    for (const SqlRow& row : *rows) {
+      auto state = parseOrderState(row.text(0));
+      const auto count = static_cast<std::uint64_t>(row.integer(1));
+      if (!state) continue;
+      switch (*state) {
+        case OrderState::kPending:
+          figures.pending += count;
+          break;
+        case OrderState::kPaid:
+        case OrderState::kMinting:
+          figures.paid += count;
+          break;
+        case OrderState::kDelivered:
+          figures.delivered += count;
+          break;
+        case OrderState::kExpired:
+          figures.expired += count;
+          break;
+        case OrderState::kRefunded:
+          figures.refunded += count;
+          break;
+        case OrderState::kMintFailed:
+          figures.mintFailed += count;
+          break;
+      }
+    }
+    return {};
+  });
+  if (!status.isOk()) return status;
+  std::lock_guard lock(hintsMutex_);
+  figures.attempts = attempts_[dropId];
+  return figures;
+}
+
+}  // namespace jiancang::platform

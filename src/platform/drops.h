@@ -1,0 +1,187 @@
+// Drops (发行) and their orders: a published series put on sale at a price, in a window, with a
+// stock and a limit per real-name identity.
+//
+//   placeOrder  → stock reserved, order "pending" with a payment deadline (default 5 minutes);
+//                 one idempotency key per request: the same key gives back the same order
+//   pay         → a payment at the provider; the buyer pays on the provider's page
+//   notice      → a verified "paid" callback moves the order to "paid" once, however often it
+//                 comes; a payment that arrives after the deadline is refunded
+//   expireDue   → unpaid orders past their deadline become "expired" and give their stock back
+//   Minter      → paid orders become mint transactions (minter.h): "minting", then "delivered"
+//                 with the token's serial, transaction and block
+//
+// The stock count lives in the drop's row and moves in the same transaction as the order, so no
+// copy is sold twice across restarts or across instances sharing PostgreSQL; a drop known to be
+// sold out is refused from memory without touching the database.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <core/clock.h>
+#include <core/money.h>
+#include <platform/accounts.h>
+#include <platform/catalog.h>
+#include <platform/payments.h>
+
+namespace jiancang::platform {
+
+struct DropFields {
+  std::int64_t seriesDraftId = 0;  // a published series
+  std::string title;
+  core::Fen price;
+  std::uint64_t stock = 0;
+  std::uint32_t perIdentityLimit = 1;
+  core::Timestamp startsAt;
+  core::Timestamp endsAt;
+  core::Duration paymentWindow = std::chrono::minutes(5);
+};
+
+struct Drop {
+  std::int64_t id = 0;
+  std::int64_t seriesDraftId = 0;
+  std::uint64_t seriesId = 0;
+  std::int64_t issuerUserId = 0;
+  std::string title;
+  core::Fen price;
+  std::uint64_t stock = 0;
+  std::uint64_t reserved = 0;  // pending, paid, minting and delivered orders
+  std::uint32_t perIdentityLimit = 0;
+  core::Timestamp startsAt;
+  core::Timestamp endsAt;
+  core::Duration paymentWindow{0};
+  std::int64_t createdBy = 0;
+  core::Timestamp createdAt;
+};
+
+enum class OrderState : std::uint8_t {
+  kPending,     // stock reserved, waiting for payment
+  kPaid,        // paid, waiting to be minted
+  kMinting,     // in a mint transaction not yet committed
+  kDelivered,   // minted: the token is the buyer's
+  kExpired,     // not paid in time; stock given back
+  kRefunded,    // paid, then refunded (a payment after the deadline, or by an operator)
+  kMintFailed,  // the chain refused the mint after every retry; an operator refunds it
+};
+std::string_view orderStateName(OrderState state);
+std::optional<OrderState> parseOrderState(std::string_view name);
+
+struct OrderEvent {
+  core::Timestamp at;
+  OrderState state;
+  std::string detail;
+};
+
+struct Order {
+  std::int64_t id = 0;
+  std::int64_t dropId = 0;
+  std::int64_t userId = 0;
+  std::string idempotencyKey;
+  core::Fen amount;
+  OrderState state = OrderState::kPending;
+  core::Timestamp createdAt;
+  core::Timestamp expiresAt;  // the payment deadline
+  core::Timestamp updatedAt;
+  std::string paymentId;
+  std::string paymentUrl;
+  std::uint64_t seriesId = 0;
+  std::uint64_t serial = 0;  // once delivered
+  core::TxHash mintTx;       // once minting
+  std::uint64_t mintHeight = 0;
+  std::vector<OrderEvent> history;  // filled by order(); oldest first
+};
+
+struct SalesFigures {
+  std::uint64_t stock = 0;
+  std::uint64_t attempts = 0;  // order requests since start (this instance), refused ones too
+  std::uint64_t pending = 0;
+  std::uint64_t paid = 0;  // paid and not yet delivered
+  std::uint64_t delivered = 0;
+  std::uint64_t expired = 0;
+  std::uint64_t refunded = 0;
+  std::uint64_t mintFailed = 0;
+  std::uint64_t available = 0;
+};
+
+class Drops {
+ public:
+  Drops(Database& database, Accounts& accounts, Catalog& catalog, PaymentProvider& payments,
+        const core::Clock& clock)
+      : database_(database),
+        accounts_(accounts),
+        catalog_(catalog),
+        payments_(payments),
+        clock_(clock) {}
+
+  // By an operator. Reasons: "not-operator", "no-such-series" / "series-not-published",
+  // "title-length", "price-out-of-range" (1 fen to 1,000,000 yuan), "stock-out-of-range",
+  // "stock-over-cap" (with every other drop of the series, beyond its edition cap),
+  // "limit-out-of-range" (1 to 100), "window-invalid", "payment-window-out-of-range" (1 to 60
+  // minutes).
+  core::Result<Drop> create(std::int64_t operatorId, const DropFields& fields);
+  core::Result<Drop> find(std::int64_t dropId);
+  core::Result<std::vector<Drop>> list();
+
+  // Reasons: "identity-required" (no real-name verification), "drop-not-started",
+  // "drop-ended", "sold-out", "identity-limit", "idempotency-key" (1 to 64 printable bytes),
+  // "no-such-drop". The same key again returns the first order, whatever its state.
+  core::Result<Order> placeOrder(std::int64_t userId, std::int64_t dropId,
+                                 const std::string& idempotencyKey);
+  // The buyer's own order, or any for an operator ("no-such-order" otherwise).
+  core::Result<Order> order(std::int64_t viewerId, std::int64_t orderId);
+  core::Result<std::vector<Order>> ordersOf(std::int64_t userId);
+  // Any order, with no access check: for the platform's own workers, never for a request.
+  core::Result<Order> orderById(std::int64_t orderId);
+
+  // Starts (or returns the already started) payment of a pending order: where to pay.
+  // Reasons: "order-not-pending", "order-expired", and the provider's.
+  core::Result<Order> pay(std::int64_t userId, std::int64_t orderId, const std::string& returnUrl);
+  // Applies a notice the provider verified. Reasons for refusing one: "payment-unknown",
+  // "payment-mismatch" (amount, currency or order differs from what was asked). A notice
+  // applied before is a success that changes nothing.
+  core::Status applyNotice(const PaymentNotice& notice);
+
+  // Expires unpaid orders past their deadline; returns how many.
+  core::Result<int> expireDue();
+
+  // Operator's refund of a paid order not yet minted, or of one the chain refused to mint.
+  // Reasons: "not-operator", "order-not-refundable".
+  core::Result<Order> refund(std::int64_t operatorId, std::int64_t orderId,
+                             const std::string& reason);
+
+  core::Result<SalesFigures> figures(std::int64_t dropId);
+
+ private:
+  core::Result<Order> loadOrder(SqlSession& session, std::int64_t orderId, bool withHistory);
+  core::Status refundPayment(const std::string& paymentId, const std::string& reason);
+  void noteAvailable(std::int64_t dropId, std::int64_t available);
+  bool knownSoldOut(std::int64_t dropId);
+
+  Database& database_;
+  Accounts& accounts_;
+  Catalog& catalog_;
+  PaymentProvider& payments_;
+  const core::Clock& clock_;
+
+  // What this instance last saw of each drop's free stock: a drop seen sold out is refused
+  // from memory for a second before the database is asked again (another instance may have
+  // released stock since).
+  struct StockHint {
+    std::int64_t available = 0;
+    std::int64_t seenAtMillis = 0;
+  };
+  std::mutex hintsMutex_;
+  std::map<std::int64_t, StockHint> hints_;
+  std::map<std::int64_t, std::uint64_t> attempts_;
+};
+
+// Records an order's move to `state` (its row and its history) inside a transaction.
+core::Status recordOrderState(SqlSession& session, std::int64_t orderId, OrderState state,
+                              const std::string& detail, core::Timestamp at);
+
+}  // namespace jiancang::platform

@@ -1,0 +1,411 @@
+#include <platform/drops.h>
+
+#include <array>
+#include <set>
+#include <thread>
+
+#include <platform/minter.h>
+#include <platform/payments.h>
+#include <platform/testing/catalog_fixture.h>
+
+namespace jiancang::platform {
+namespace {
+
+using testing::CatalogTest;
+
+// A valid resident identity number for person `n` (GB 11643 check digit), born 1990-01-01.
+std::string identityNumber(int n) {
+  std::string sequence = std::to_string(1000 + n % 1000).substr(1);
+  std::string body = "11010519900101" + sequence;
+  static constexpr std::array<int, 17> kWeights = {7, 9, 10, 5,  8, 4, 2, 1, 6,
+                                                   3, 7, 9,  10, 5, 8, 4, 2};
+  int sum = 0;
+  for (std::size_t i = 0; i < kWeights.size(); ++i) sum += (body[i] - '0') * kWeights[i];
+  return body + "10X98765432"[sum % 11];
+}
+
+// A published series (cap 20) of an onboarded issuer, a sandbox provider, drops and a minter.
+class DropsTest : public CatalogTest {
+ protected:
+  void SetUp() override {
+    CatalogTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(catalog_->onboardIssuer(operator_, issuer_, "敦煌研究院", {document_}).ok());
+    auto draft = catalog_->draft(issuer_, fields(20));
+    ASSERT_TRUE(draft.ok());
+    ASSERT_TRUE(catalog_->submitForReview(issuer_, draft->id).ok());
+    ASSERT_TRUE(catalog_->review(secondReviewer_, draft->id, true, "").ok());
+    auto published = catalog_->publish(issuer_, draft->id);
+    ASSERT_TRUE(published.ok()) << published.status().toString();
+    draftId_ = draft->id;
+    seriesId_ = published->seriesId;
+    auto sandbox = SandboxPayments::open(*database_, clock_, {"http://shop.test", 2});
+    ASSERT_TRUE(sandbox.ok());
+    sandbox_ = std::move(sandbox).value();
+    drops_ = std::make_unique<Drops>(*database_, *accounts_, *catalog_, *sandbox_, clock_);
+    minter_ =
+        std::make_unique<Minter>(*database_, *accounts_, *drops_, *ledger_, *orderer_, clock_);
+  }
+  void TearDown() override {
+    minter_.reset();
+    drops_.reset();
+    CatalogTest::TearDown();
+  }
+
+  DropFields dropFields(std::uint64_t stock = 10) const {
+    DropFields out;
+    out.seriesDraftId = draftId_;
+    out.title = "飞天首发";
+    out.price = core::Fen(1990);
+    out.stock = stock;
+    out.perIdentityLimit = 2;
+    out.startsAt = clock_.now();
+    out.endsAt = clock_.now() + std::chrono::hours(1);
+    return out;
+  }
+
+  // A collector with a verified real name.
+  std::int64_t buyer(int n) {
+    auto user = accounts_->registerCollector("139" + std::to_string(10'000'000 + n), "buyer pw 1");
+    EXPECT_TRUE(user.ok()) << user.status().toString();
+    auto verified = accounts_->verifyIdentity(user->id, {"张三", identityNumber(n)});
+    EXPECT_TRUE(verified.ok()) << verified.status().toString();
+    return user->id;
+  }
+
+  // The provider's callbacks, delivered to the drops as the API would: verified, then applied.
+  int deliverCallbacks() {
+    auto delivered = sandbox_->deliverDue(
+        [&](const std::string&, const std::string& body, const std::string& signature) {
+          auto notice = sandbox_->verifyCallback(body, {{kSandboxSignatureHeader, signature}});
+          return notice.ok() && drops_->applyNotice(*notice).isOk();
+        });
+    EXPECT_TRUE(delivered.ok());
+    return delivered.ok() ? *delivered : -1;
+  }
+
+  // Places and pays an order; returns it paid.
+  Order buyAndPay(std::int64_t user, std::int64_t dropId, const std::string& key) {
+    auto order = drops_->placeOrder(user, dropId, key);
+    EXPECT_TRUE(order.ok()) << order.status().toString();
+    auto started = drops_->pay(user, order->id, "http://shop.test/orders");
+    EXPECT_TRUE(started.ok()) << started.status().toString();
+    EXPECT_TRUE(sandbox_->pay(started->paymentId).ok());
+    deliverCallbacks();
+    return *drops_->order(user, order->id);
+  }
+
+  std::int64_t draftId_ = 0;
+  std::uint64_t seriesId_ = 0;
+  std::unique_ptr<SandboxPayments> sandbox_;
+  std::unique_ptr<Drops> drops_;
+  std::unique_ptr<Minter> minter_;
+};
+
+TEST_P(DropsTest, AnOrderIsReservedPaidMintedAndDelivered) {
+  auto drop = drops_->create(operator_, dropFields());
+  ASSERT_TRUE(drop.ok()) << drop.status().toString();
+  EXPECT_EQ(drop->seriesId, seriesId_);
+  EXPECT_EQ(drop->issuerUserId, issuer_);
+  const std::int64_t alice = buyer(1);
+
+  auto order = drops_->placeOrder(alice, drop->id, "k-1");
+  ASSERT_TRUE(order.ok()) << order.status().toString();
+  EXPECT_EQ(order->state, OrderState::kPending);
+  EXPECT_EQ(order->amount, core::Fen(1990));
+  EXPECT_EQ(order->expiresAt, clock_.now() + std::chrono::minutes(5));
+  EXPECT_EQ(drops_->find(drop->id)->reserved, 1u);
+
+  auto started = drops_->pay(alice, order->id, "http://shop.test/orders");
+  ASSERT_TRUE(started.ok()) << started.status().toString();
+  EXPECT_EQ(started->paymentUrl, "http://shop.test/sandbox/pay/" + started->paymentId);
+  // Asking again gives the same payment, not a second one.
+  EXPECT_EQ(drops_->pay(alice, order->id, "x")->paymentId, started->paymentId);
+  auto page = sandbox_->payment(started->paymentId);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->amount, core::Fen(1990));
+  EXPECT_EQ(page->state, "open");
+
+  ASSERT_TRUE(sandbox_->pay(started->paymentId).ok());
+  EXPECT_EQ(sandbox_->pay(started->paymentId).status().reason(), "payment-closed");
+  EXPECT_EQ(deliverCallbacks(), 2);  // the same notice twice: applied once
+  EXPECT_EQ(drops_->order(alice, order->id)->state, OrderState::kPaid);
+
+  auto minted = minter_->runOnce();
+  ASSERT_TRUE(minted.ok()) << minted.status().toString();
+  EXPECT_EQ(*minted, 1);
+  auto delivered = drops_->order(alice, order->id);
+  ASSERT_TRUE(delivered.ok());
+  EXPECT_EQ(delivered->state, OrderState::kDelivered);
+  EXPECT_EQ(delivered->serial, 1u);
+  EXPECT_FALSE(delivered->mintTx.isZero());
+  EXPECT_GT(delivered->mintHeight, 0u);
+  std::vector<OrderState> states;
+  for (const OrderEvent& event : delivered->history) states.push_back(event.state);
+  EXPECT_EQ(states, (std::vector<OrderState>{OrderState::kPending, OrderState::kPaid,
+                                             OrderState::kMinting, OrderState::kDelivered}));
+  // On chain: the token is Alice's.
+  auto token = ledger_->get(chain::state_keys::token({chain::SeriesId(seriesId_), 1}));
+  ASSERT_TRUE(token.has_value());
+  EXPECT_EQ(core::decode<chain::TokenRecord>(*token)->owner, accounts_->user(alice)->address);
+  EXPECT_EQ(*minter_->runOnce(), 0);  // nothing minted twice
+  EXPECT_EQ(seriesOnChain(seriesId_)->minted, 1u);
+
+  auto figures = drops_->figures(drop->id);
+  ASSERT_TRUE(figures.ok());
+  EXPECT_EQ(figures->delivered, 1u);
+  EXPECT_EQ(figures->available, 9u);
+}
+
+TEST_P(DropsTest, TheSameIdempotencyKeyGivesTheSameOrder) {
+  auto drop = drops_->create(operator_, dropFields());
+  ASSERT_TRUE(drop.ok());
+  const std::int64_t alice = buyer(1);
+  auto first = drops_->placeOrder(alice, drop->id, "retry-me");
+  auto again = drops_->placeOrder(alice, drop->id, "retry-me");
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_EQ(first->id, again->id);
+  EXPECT_EQ(drops_->find(drop->id)->reserved, 1u);
+  auto other = drops_->create(operator_, dropFields());
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(drops_->placeOrder(alice, other->id, "retry-me").status().reason(),
+            "idempotency-key-reused");
+  EXPECT_EQ(drops_->placeOrder(alice, drop->id, "").status().reason(), "idempotency-key");
+  EXPECT_EQ(drops_->placeOrder(alice, drop->id, "has space").status().reason(), "idempotency-key");
+}
+
+TEST_P(DropsTest, EveryRefusalHasItsReasonAndStoresNothing) {
+  DropFields fields = dropFields();
+  EXPECT_EQ(drops_->create(collector_, fields).status().reason(), "not-operator");
+  fields.stock = 21;
+  EXPECT_EQ(drops_->create(operator_, fields).status().reason(), "stock-out-of-range");
+  fields = dropFields();
+  fields.price = core::Fen(0);
+  EXPECT_EQ(drops_->create(operator_, fields).status().reason(), "price-out-of-range");
+  fields = dropFields();
+  fields.endsAt = fields.startsAt;
+  EXPECT_EQ(drops_->create(operator_, fields).status().reason(), "window-invalid");
+  fields = dropFields();
+  fields.perIdentityLimit = 0;
+  EXPECT_EQ(drops_->create(operator_, fields).status().reason(), "limit-out-of-range");
+  fields = dropFields();
+  fields.seriesDraftId = 999;
+  EXPECT_EQ(drops_->create(operator_, fields).status().reason(), "no-such-series");
+  ASSERT_TRUE(drops_->create(operator_, dropFields(15)).ok());
+  EXPECT_EQ(drops_->create(operator_, dropFields(6)).status().reason(), "stock-over-cap");
+  EXPECT_EQ(testing::countRows(*database_, "SELECT COUNT(*) FROM drops"), 1);
+
+  fields = dropFields(3);
+  fields.startsAt = clock_.now() + std::chrono::minutes(10);
+  fields.endsAt = clock_.now() + std::chrono::minutes(20);
+  auto later = drops_->create(operator_, fields);
+  ASSERT_TRUE(later.ok());
+  const std::int64_t alice = buyer(1);
+  EXPECT_EQ(drops_->placeOrder(collector_, later->id, "a").status().reason(), "identity-required");
+  EXPECT_EQ(drops_->placeOrder(alice, later->id, "a").status().reason(), "drop-not-started");
+  EXPECT_EQ(drops_->placeOrder(alice, 999, "a").status().reason(), "no-such-drop");
+  clock_.advance(std::chrono::minutes(10));
+  ASSERT_TRUE(drops_->placeOrder(alice, later->id, "a").ok());
+  ASSERT_TRUE(drops_->placeOrder(alice, later->id, "b").ok());
+  EXPECT_EQ(drops_->placeOrder(alice, later->id, "c").status().reason(), "identity-limit");
+  ASSERT_TRUE(drops_->placeOrder(buyer(2), later->id, "a").ok());
+  EXPECT_EQ(drops_->placeOrder(buyer(3), later->id, "a").status().reason(), "sold-out");
+  clock_.advance(std::chrono::minutes(10));
+  EXPECT_EQ(drops_->placeOrder(buyer(4), later->id, "a").status().reason(), "drop-ended");
+  // Someone else's order does not exist for them.
+  auto mine = drops_->ordersOf(alice);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 2u);
+  EXPECT_EQ(drops_->order(collector_, mine->front().id).status().reason(), "no-such-order");
+  EXPECT_EQ(drops_->pay(collector_, mine->front().id, "x").status().reason(), "no-such-order");
+  EXPECT_EQ(testing::countRows(*database_, "SELECT COUNT(*) FROM orders"), 3);
+}
+
+TEST_P(DropsTest, UnpaidOrdersExpireAndGiveTheirStockBackAndLatePaymentsAreRefunded) {
+  auto drop = drops_->create(operator_, dropFields(1));
+  ASSERT_TRUE(drop.ok());
+  const std::int64_t alice = buyer(1);
+  const std::int64_t bob = buyer(2);
+  auto order = drops_->placeOrder(alice, drop->id, "a");
+  ASSERT_TRUE(order.ok());
+  auto started = drops_->pay(alice, order->id, "x");
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(drops_->placeOrder(bob, drop->id, "b").status().reason(), "sold-out");
+  EXPECT_EQ(*drops_->expireDue(), 0);
+  clock_.advance(std::chrono::minutes(5));
+  EXPECT_EQ(*drops_->expireDue(), 1);
+  EXPECT_EQ(drops_->order(alice, order->id)->state, OrderState::kExpired);
+  EXPECT_EQ(drops_->find(drop->id)->reserved, 0u);
+  EXPECT_EQ(drops_->pay(alice, order->id, "x").status().reason(), "order-not-pending");
+  // The stock is free again, at once (the sold-out memory was dropped).
+  auto bobs = drops_->placeOrder(bob, drop->id, "b");
+  ASSERT_TRUE(bobs.ok()) << bobs.status().toString();
+
+  // Alice pays the old page anyway: the money goes back.
+  ASSERT_TRUE(sandbox_->pay(started->paymentId).ok());
+  EXPECT_GT(deliverCallbacks(), 0);
+  EXPECT_EQ(drops_->order(alice, order->id)->state, OrderState::kRefunded);
+  EXPECT_EQ(sandbox_->payment(started->paymentId)->state, "refunded");
+  EXPECT_EQ(drops_->find(drop->id)->reserved, 1u);  // Bob's, untouched
+}
+
+TEST_P(DropsTest, CallbacksChangeStateOnceAndForgedOrAlteredOnesNever) {
+  auto drop = drops_->create(operator_, dropFields());
+  ASSERT_TRUE(drop.ok());
+  const std::int64_t alice = buyer(1);
+  auto order = drops_->placeOrder(alice, drop->id, "a");
+  auto started = drops_->pay(alice, order->id, "x");
+  ASSERT_TRUE(started.ok());
+  ASSERT_TRUE(sandbox_->pay(started->paymentId).ok());
+  // Capture the genuine callback instead of delivering it.
+  std::string genuine;
+  std::string signature;
+  ASSERT_TRUE(
+      sandbox_
+          ->deliverDue([&](const std::string&, const std::string& body, const std::string& sig) {
+            genuine = body;
+            signature = sig;
+            return true;
+          })
+          .ok());
+  ASSERT_FALSE(genuine.empty());
+  const std::map<std::string, std::string> headers{{kSandboxSignatureHeader, signature}};
+
+  // Forged: no signature, a wrong one, a body changed after signing.
+  EXPECT_EQ(sandbox_->verifyCallback(genuine, {}).status().reason(), "callback-signature");
+  EXPECT_EQ(sandbox_->verifyCallback(genuine, {{kSandboxSignatureHeader, std::string(64, '0')}})
+                .status()
+                .reason(),
+            "callback-signature");
+  std::string altered = genuine;
+  altered.replace(altered.find("1990"), 4, "1");
+  EXPECT_EQ(sandbox_->verifyCallback(altered, headers).status().reason(), "callback-signature");
+  // Signed but for the wrong amount (a provider bug or a leaked key): refused all the same.
+  auto wrongAmount =
+      sandbox_->verifyCallback(altered, {{kSandboxSignatureHeader, sandbox_->sign(altered)}});
+  ASSERT_TRUE(wrongAmount.ok());
+  EXPECT_EQ(drops_->applyNotice(*wrongAmount).reason(), "payment-mismatch");
+  EXPECT_EQ(drops_->order(alice, order->id)->state, OrderState::kPending);
+
+  // The genuine one 20 times, 10 of them at once: one state change.
+  auto notice = sandbox_->verifyCallback(genuine, headers);
+  ASSERT_TRUE(notice.ok());
+  std::vector<std::thread> threads;
+  threads.reserve(10);
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 10; ++i) {
+    threads.emplace_back([&] {
+      if (!drops_->applyNotice(*notice).isOk()) ++failures;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(drops_->applyNotice(*notice).isOk());
+  EXPECT_EQ(failures.load(), 0);
+  auto paid = drops_->order(alice, order->id);
+  EXPECT_EQ(paid->state, OrderState::kPaid);
+  EXPECT_EQ(paid->history.size(), 2u);  // pending, paid: once
+  PaymentNotice unknown = *notice;
+  unknown.noticeId = "ntc_other";
+  unknown.paymentId = "sbx_unknown";
+  EXPECT_EQ(drops_->applyNotice(unknown).reason(), "payment-unknown");
+}
+
+TEST_P(DropsTest, ConcurrentBuyersNeverGetMoreThanTheStock) {
+  auto drop = drops_->create(operator_, dropFields(7));
+  ASSERT_TRUE(drop.ok());
+  std::vector<std::int64_t> buyers;
+  buyers.reserve(6);
+  for (int i = 0; i < 6; ++i) buyers.push_back(buyer(i + 1));
+  std::atomic<int> placed{0};
+  std::atomic<int> soldOut{0};
+  std::atomic<int> limited{0};
+  std::vector<std::thread> threads;
+  threads.reserve(buyers.size());
+  for (std::int64_t user : buyers) {
+    threads.emplace_back([&, user] {
+      for (int attempt = 0; attempt < 4; ++attempt) {
+        auto order = drops_->placeOrder(user, drop->id, "attempt-" + std::to_string(attempt));
+        if (order.ok()) {
+          ++placed;
+        } else if (order.status().reason() == "sold-out") {
+          ++soldOut;
+        } else if (order.status().reason() == "identity-limit") {
+          ++limited;
+        } else {
+          ADD_FAILURE() << order.status().toString();
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(placed.load(), 7);
+  EXPECT_EQ(placed + soldOut + limited, 24);
+  EXPECT_EQ(drops_->find(drop->id)->reserved, 7u);
+  EXPECT_EQ(testing::countRows(*database_, "SELECT COUNT(*) FROM orders"), 7);
+  EXPECT_EQ(testing::countRows(*database_,
+                               "SELECT COUNT(*) FROM (SELECT identity_hash FROM orders GROUP BY "
+                               "identity_hash HAVING COUNT(*) > 2) AS over"),
+            0);
+}
+
+TEST_P(DropsTest, AMintInterruptedBeforeItsAnswerIsSettledOnceAfterARestart) {
+  auto drop = drops_->create(operator_, dropFields());
+  ASSERT_TRUE(drop.ok());
+  std::vector<std::int64_t> orders;
+  orders.reserve(3);
+  for (int i = 0; i < 3; ++i) {
+    orders.push_back(buyAndPay(buyer(i + 1), drop->id, "k").id);
+  }
+  // A minter that does not wait for the commit: the batch is claimed and submitted, and the
+  // process "dies" before it hears back.
+  MinterOptions impatient;
+  impatient.commitWait = std::chrono::milliseconds(0);
+  Minter crashed(*database_, *accounts_, *drops_, *ledger_, *orderer_, clock_, impatient);
+  ASSERT_TRUE(crashed.runOnce().ok());
+  EXPECT_EQ(testing::countRows(*database_,
+                               "SELECT COUNT(*) FROM orders WHERE state IN ('minting', "
+                               "'delivered')"),
+            3);
+  // After the "restart" the batch is settled from the chain, or submitted again with the same
+  // bytes: never a second mint.
+  for (int round = 0; round < 50 && testing::countRows(*database_,
+                                                       "SELECT COUNT(*) FROM orders WHERE state "
+                                                       "= 'delivered'") < 3;
+       ++round) {
+    ASSERT_TRUE(minter_->runOnce().ok());
+  }
+  EXPECT_EQ(seriesOnChain(seriesId_)->minted, 3u);
+  std::set<std::uint64_t> serials;
+  for (std::int64_t id : orders) {
+    auto order = drops_->orderById(id);
+    ASSERT_TRUE(order.ok());
+    EXPECT_EQ(order->state, OrderState::kDelivered);
+    serials.insert(order->serial);
+  }
+  EXPECT_EQ(serials, (std::set<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(testing::countRows(*database_, "SELECT COUNT(*) FROM mint_batches"), 1);
+}
+
+TEST_P(DropsTest, AnOperatorRefundsAPaidOrderAndTheStockReturns) {
+  auto drop = drops_->create(operator_, dropFields(1));
+  ASSERT_TRUE(drop.ok());
+  const std::int64_t alice = buyer(1);
+  Order paid = buyAndPay(alice, drop->id, "a");
+  ASSERT_EQ(paid.state, OrderState::kPaid);
+  EXPECT_EQ(drops_->refund(alice, paid.id, "changed mind").status().reason(), "not-operator");
+  EXPECT_EQ(drops_->refund(operator_, paid.id, "").status().reason(), "reason-required");
+  auto refunded = drops_->refund(operator_, paid.id, "买家申请退款");
+  ASSERT_TRUE(refunded.ok()) << refunded.status().toString();
+  EXPECT_EQ(refunded->state, OrderState::kRefunded);
+  EXPECT_EQ(sandbox_->payment(paid.paymentId)->state, "refunded");
+  EXPECT_EQ(drops_->find(drop->id)->reserved, 0u);
+  EXPECT_EQ(drops_->refund(operator_, paid.id, "again").status().reason(), "order-not-refundable");
+  EXPECT_GT(deliverCallbacks(), 0);  // the provider's "refunded" notices change nothing more
+  EXPECT_EQ(drops_->order(alice, paid.id)->state, OrderState::kRefunded);
+  EXPECT_EQ(*minter_->runOnce(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Both, DropsTest, ::testing::Values("sqlite", "postgres"));
+
+}  // namespace
+}  // namespace jiancang::platform

@@ -2,11 +2,12 @@
 // instances sharing one real PostgreSQL. Every refusal has its own status and code and stores
 // nothing; what the node logged is kept for the suite-wide check that no secret reached a log.
 #include <regex>
+#include <thread>
 
 #include <gtest/gtest.h>
-#include <stb_image_write.h>
 
 #include "support/node_harness.h"
+#include "support/platform_client.h"
 #include "support/postgres_server.h"
 #include "support/test_logs.h"
 
@@ -20,8 +21,6 @@ using nlohmann::json;
 const std::string kFastHashing = "--password-ops 1 --password-memory-mib 1";
 const std::string kIdNumber = "11010519491231002X";  // GB 11643's own example
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
 // What no log may contain (tests/check-logs): the identity and every password these tests use.
 void recordTheTestsSecrets() {
   for (const char* secret :
@@ -30,64 +29,6 @@ void recordTheTestsSecrets() {
         "carol's password", "issuer password", "museum password", "other password"}) {
     recordSecret(secret);
   }
-}
-
-// A browser-like client of one node: keeps the session cookie and the CSRF token.
-class Browser {
- public:
-  explicit Browser(unsigned short port) : http_(port) {}
-
-  HttpResult call(const std::string& method, const std::string& target, const json& body = {},
-                  Headers extra = {}, bool withCsrf = true) {
-    Headers headers = std::move(extra);
-    if (!cookie_.empty()) headers.emplace_back("Cookie", "jc_session=" + cookie_);
-    if (withCsrf && !csrf_.empty()) headers.emplace_back("X-CSRF-Token", csrf_);
-    HttpResult result = http_.request(method, target, body.is_null() ? "" : body.dump(),
-                                      "application/json", headers);
-    remember(result);
-    return result;
-  }
-  // A body sent as it is, with the session.
-  HttpResult raw(const std::string& method, const std::string& target, const std::string& body,
-                 const std::string& contentType = "application/json") {
-    Headers headers;
-    if (!cookie_.empty()) headers.emplace_back("Cookie", "jc_session=" + cookie_);
-    if (!csrf_.empty()) headers.emplace_back("X-CSRF-Token", csrf_);
-    return http_.request(method, target, body, contentType, headers);
-  }
-  void adopt(const Browser& other) {
-    cookie_ = other.cookie_;
-    csrf_ = other.csrf_;
-  }
-  const std::string& csrf() const { return csrf_; }
-
- private:
-  void remember(const HttpResult& result) {
-    if (auto set = result.headers.find("set-cookie"); set != result.headers.end()) {
-      std::smatch match;
-      static const std::regex session("jc_session=([^;]*)");
-      if (std::regex_search(set->second, match, session)) cookie_ = match[1];
-    }
-    auto parsed = json::parse(result.body, nullptr, false);
-    if (parsed.is_object() && parsed.contains("csrf_token")) {
-      csrf_ = parsed["csrf_token"].get<std::string>();
-    }
-  }
-
-  HttpClient http_;
-  std::string cookie_;
-  std::string csrf_;
-};
-
-std::string codeOf(const HttpResult& result) {
-  auto parsed = json::parse(result.body, nullptr, false);
-  return parsed.is_object() && parsed.contains("code") ? parsed["code"].get<std::string>() : "";
-}
-
-std::string oneTimePassword(const std::string& output) {
-  std::smatch match;
-  static const std::regex line("one-time password ([0-9a-f]+)");
-  return std::regex_search(output, match, line) ? match[1].str() : std::string();
 }
 
 class PlatformApiTest : public ::testing::Test {
@@ -111,17 +52,8 @@ class PlatformApiTest : public ::testing::Test {
   // The first operator, logged in with the one-time password the node printed, which is then
   // changed to "operator secret" as the node requires.
   void signInAsOperator(Browser& admin) {
-    const std::string password = oneTimePassword(node_->output());
-    ASSERT_FALSE(password.empty()) << node_->output();
-    ASSERT_EQ(
-        admin.call("POST", "/api/v1/auth/login", {{"phone", "13000000000"}, {"password", password}})
-            .status,
-        200);
-    ASSERT_EQ(admin
-                  .call("POST", "/api/v1/me/password",
-                        {{"current_password", password}, {"new_password", "operator secret"}})
-                  .status,
-              200);
+    std::string failure;
+    ASSERT_TRUE(jiancang::testing::signInAsOperator(admin, node_->output(), &failure)) << failure;
   }
 
   fs::path data_;
@@ -343,24 +275,6 @@ TEST_F(PlatformApiTest, TheFirstOperatorMustChangeTheOneTimePassword) {
             200);
 }
 
-void appendTo(void* context, void* data, int size) {
-  auto* out = static_cast<std::string*>(context);
-  out->append(static_cast<const char*>(data), static_cast<std::size_t>(size));
-}
-
-// A PNG of noise: it does not compress, so its size is about width x height x 3 bytes.
-std::string noisePng(int width, int height) {
-  std::vector<std::uint8_t> pixels(static_cast<std::size_t>(width * height * 3));
-  std::uint32_t state = 12345;
-  for (auto& byte : pixels) {
-    state = state * 1'103'515'245u + 12'345u;
-    byte = static_cast<std::uint8_t>(state >> 24);
-  }
-  std::string out;
-  stbi_write_png_to_func(appendTo, &out, width, height, 3, pixels.data(), width * 3);
-  return out;
-}
-
 TEST_F(PlatformApiTest, IssuersUploadMediaThatIsServedSafely) {
   Browser admin(node_->port());
   ASSERT_NO_FATAL_FAILURE(signInAsOperator(admin));
@@ -564,6 +478,133 @@ TEST_F(PlatformApiTest, AnnouncementsArePublicAndTicketsPrivate) {
   EXPECT_EQ(codeOf(alice.call("POST", ticket + "/messages", {{"body", "again"}})), "ticket-closed");
   EXPECT_EQ(codeOf(alice.call("POST", "/api/v1/tickets", {{"subject", ""}, {"body", "x"}})),
             "subject-length");
+}
+
+std::int64_t nowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The whole sale through the real binary: a drop, an order, the sandbox provider's own page,
+// its signed callback to the node, the mint, and the token on chain in the buyer's name.
+TEST_F(PlatformApiTest, ABuyerOrdersPaysOnTheSandboxPageAndReceivesTheToken) {
+  Browser admin(node_->port());
+  ASSERT_NO_FATAL_FAILURE(signInAsOperator(admin));
+  std::string failure;
+  const std::int64_t series = publishSeries(admin, node_->port(), 100, &failure);
+  ASSERT_GT(series, 0) << failure;
+  json dropBody = {{"series_draft_id", series},
+                   {"title", "飞天首发"},
+                   {"price_fen", 1990},
+                   {"stock", 2},
+                   {"per_identity_limit", 1},
+                   {"starts_at", nowMillis() - 1'000},
+                   {"ends_at", nowMillis() + 3'600'000}};
+  json bad = dropBody;
+  bad["price_fen"] = "19.90";
+  EXPECT_EQ(codeOf(admin.call("POST", "/api/v1/drops", bad)), "wrong-type");
+  bad = dropBody;
+  bad["stock"] = 101;
+  EXPECT_EQ(codeOf(admin.call("POST", "/api/v1/drops", bad)), "stock-out-of-range");
+  HttpResult created = admin.call("POST", "/api/v1/drops", dropBody);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string drop =
+      "/api/v1/drops/" + std::to_string(created.json()["drop"]["id"].get<int>());
+  // Public, without a session.
+  HttpClient anyone(node_->port());
+  HttpResult shown = anyone.get(drop);
+  ASSERT_EQ(shown.status, 200);
+  EXPECT_EQ(shown.json()["drop"]["state"], "live");
+  EXPECT_EQ(shown.json()["drop"]["available"], 2);
+  EXPECT_EQ(shown.json()["drop"]["price"], "19.90");
+
+  Browser alice(node_->port());
+  ASSERT_EQ(alice
+                .call("POST", "/api/v1/auth/register",
+                      {{"phone", "13800138000"}, {"password", "correct horse"}})
+                .status,
+            201);
+  EXPECT_EQ(codeOf(alice.call("POST", "/api/v1/drops", dropBody)), "not-operator");
+  EXPECT_EQ(alice.call("POST", drop, dropBody).status, 405);
+  EXPECT_EQ(codeOf(alice.call("POST", drop + "/orders", {}, {{"Idempotency-Key", "k1"}})),
+            "identity-required");
+  ASSERT_EQ(alice.call("POST", "/api/v1/me/identity", {{"name", "张三"}, {"id_number", kIdNumber}})
+                .status,
+            200);
+  EXPECT_EQ(codeOf(alice.call("POST", drop + "/orders")), "idempotency-key");
+  HttpResult ordered = alice.call("POST", drop + "/orders", {}, {{"Idempotency-Key", "k1"}});
+  ASSERT_EQ(ordered.status, 201) << ordered.body;
+  EXPECT_EQ(ordered.json()["order"]["state"], "pending");
+  const std::int64_t orderId = ordered.json()["order"]["id"];
+  EXPECT_EQ(
+      alice.call("POST", drop + "/orders", {}, {{"Idempotency-Key", "k1"}}).json()["order"]["id"],
+      orderId);
+  EXPECT_EQ(codeOf(alice.call("POST", drop + "/orders", {}, {{"Idempotency-Key", "k2"}})),
+            "identity-limit");
+  const std::string order = "/api/v1/orders/" + std::to_string(orderId);
+  // Someone else's order does not exist for them; a request without the CSRF token is refused.
+  Browser bob(node_->port());
+  ASSERT_EQ(bob.call("POST", "/api/v1/auth/register",
+                     {{"phone", "13800138001"}, {"password", "battery staple"}})
+                .status,
+            201);
+  EXPECT_EQ(codeOf(bob.call("GET", order)), "no-such-order");
+  EXPECT_EQ(codeOf(bob.call("POST", order + "/pay")), "no-such-order");
+  EXPECT_EQ(codeOf(alice.call("POST", order + "/pay", {}, {}, /*withCsrf=*/false)),
+            "csrf-token-invalid");
+
+  HttpResult paying = alice.call("POST", order + "/pay");
+  ASSERT_EQ(paying.status, 200) << paying.body;
+  const std::string page = paying.json()["order"]["payment_url"];
+  ASSERT_EQ(page.rfind("/sandbox/pay/sbx_", 0), 0u) << page;
+  HttpResult pageShown = alice.raw("GET", page, "");
+  ASSERT_EQ(pageShown.status, 200);
+  EXPECT_NE(pageShown.body.find("19.90"), std::string::npos);
+  EXPECT_EQ(pageShown.headers["content-type"], "text/html; charset=utf-8");
+  // A callback nobody signed changes nothing.
+  HttpResult forged =
+      anyone.request("POST", "/api/v1/payments/sandbox/notify",
+                     json{{"notice_id", "ntc_x"},
+                          {"payment_id", page.substr(13)},
+                          {"merchant_reference", "order-" + std::to_string(orderId)},
+                          {"amount_fen", 1990},
+                          {"currency", "CNY"},
+                          {"event", "paid"}}
+                         .dump());
+  EXPECT_EQ(forged.status, 401);
+  EXPECT_EQ(codeOf(forged), "callback-signature");
+  EXPECT_EQ(alice.call("GET", order).json()["order"]["state"], "pending");
+
+  HttpResult paid = alice.raw("POST", page, "action=pay", "application/x-www-form-urlencoded");
+  ASSERT_EQ(paid.status, 200) << paid.body;
+  EXPECT_NE(paid.body.find("paid"), std::string::npos);
+  EXPECT_EQ(codeOf(alice.raw("POST", page, "action=pay", "application/x-www-form-urlencoded")),
+            "payment-closed");
+
+  // The provider calls back, the order is paid, then minted.
+  json delivered;
+  for (int tries = 0; tries < 200; ++tries) {
+    delivered = alice.call("GET", order).json()["order"];
+    if (delivered["state"] == "delivered") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(delivered["state"], "delivered") << delivered.dump();
+  EXPECT_EQ(delivered["serial"], 1);
+  EXPECT_TRUE(delivered.contains("mint_tx"));
+  std::vector<std::string> states;
+  for (const json& event : delivered["history"]) states.push_back(event["state"]);
+  EXPECT_EQ(states, (std::vector<std::string>{"pending", "paid", "minting", "delivered"}));
+  HttpResult token =
+      anyone.get("/api/v1/tokens/" + std::to_string(delivered["series_id"].get<int>()) + "/1");
+  ASSERT_EQ(token.status, 200) << token.body;
+  EXPECT_EQ(token.json()["owner"], alice.call("GET", "/api/v1/me").json()["user"]["address"])
+      << token.body;
+  HttpResult figures = admin.call("GET", drop + "/figures");
+  ASSERT_EQ(figures.status, 200) << figures.body;
+  EXPECT_EQ(figures.json()["figures"]["delivered"], 1);
+  EXPECT_EQ(figures.json()["figures"]["available"], 1);
+  EXPECT_EQ(codeOf(alice.call("GET", drop + "/figures")), "not-operator");
 }
 
 // Two storefront instances on one PostgreSQL: a session opened on one is good on the other, and

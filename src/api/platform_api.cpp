@@ -7,35 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include <api/json_answers.h>
+#include <api/request_helpers.h>
 
 namespace jiancang::api {
 namespace {
 
 using nlohmann::json;
-
-constexpr std::string_view kSessionCookie = "jc_session";
-
-std::string header(const HttpRequest& request, const std::string& name) {
-  auto found = request.headers.find(name);
-  return found == request.headers.end() ? std::string() : found->second;
-}
-
-std::string cookie(const HttpRequest& request, std::string_view name) {
-  std::string_view all = request.headers.count("cookie") != 0
-                             ? std::string_view(request.headers.at("cookie"))
-                             : std::string_view();
-  while (!all.empty()) {
-    auto end = all.find(';');
-    std::string_view pair = all.substr(0, end);
-    all.remove_prefix(end == std::string_view::npos ? all.size() : end + 1);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
-        pair[name.size()] == '=') {
-      return std::string(pair.substr(name.size() + 1));
-    }
-  }
-  return {};
-}
 
 json userJson(const platform::User& user) {
   return json{{"id", user.id},
@@ -78,66 +55,6 @@ class PlatformApi::Impl {
   void stop() { workers_.join(); }
 
  private:
-  // A request's JSON body and its string fields, with the refusals every route shares.
-  class Body {
-   public:
-    Body(const HttpRequest& request, std::size_t maxField) : maxField_(maxField) {
-      document_ = json::parse(request.body, nullptr, false);
-    }
-    bool isObject() const { return document_.is_object(); }
-    // The field as a string, or the reason it is not one.
-    core::Result<std::string> text(const std::string& name) const { return text(name, maxField_); }
-    core::Result<std::string> text(const std::string& name, std::size_t maxBytes) const {
-      auto found = document_.find(name);
-      if (found == document_.end() || found->is_null()) {
-        return core::invalidArgument("missing-field", "the field \"" + name + "\" is required");
-      }
-      if (!found->is_string()) {
-        return core::invalidArgument("wrong-type", "the field \"" + name + "\" must be a string");
-      }
-      const auto& value = found->get_ref<const std::string&>();
-      if (value.size() > maxBytes) {
-        return core::invalidArgument("field-too-long", "the field \"" + name + "\" is over " +
-                                                           std::to_string(maxBytes) + " bytes");
-      }
-      return value;
-    }
-    // A whole number in [0, max], or `fallback` when absent and optional.
-    core::Result<std::uint64_t> number(const json& object, const std::string& name,
-                                       std::uint64_t max,
-                                       std::optional<std::uint64_t> fallback = std::nullopt) const {
-      auto found = object.find(name);
-      if (found == object.end() || found->is_null()) {
-        if (fallback) return *fallback;
-        return core::invalidArgument("missing-field", "the field \"" + name + "\" is required");
-      }
-      if (!found->is_number_unsigned() && !(found->is_number_integer() && *found >= 0)) {
-        return core::invalidArgument("wrong-type",
-                                     "the field \"" + name + "\" must be a whole number");
-      }
-      auto value = found->get<std::uint64_t>();
-      if (value > max) {
-        return core::invalidArgument(
-            "number-out-of-range", "the field \"" + name + "\" is at most " + std::to_string(max));
-      }
-      return value;
-    }
-    core::Result<bool> flag(const json& object, const std::string& name, bool fallback) const {
-      auto found = object.find(name);
-      if (found == object.end() || found->is_null()) return fallback;
-      if (!found->is_boolean()) {
-        return core::invalidArgument("wrong-type",
-                                     "the field \"" + name + "\" must be true or false");
-      }
-      return found->get<bool>();
-    }
-    const json& document() const { return document_; }
-
-   private:
-    json document_;
-    std::size_t maxField_;
-  };
-
   void route(Exchange& exchange) {
     const HttpRequest& request = exchange.request();
     auto parts = splitPath(request.path);
@@ -170,9 +87,9 @@ class PlatformApi::Impl {
     }
     if (get && parts.size() == 1 && parts[0] == "announcements") return listAnnouncements(exchange);
     // Everything else needs a session.
-    auto session = authenticate(exchange, /*allowPasswordChangePending=*/parts.size() <= 2 &&
-                                              parts[0] == "me" &&
-                                              (parts.size() == 1 || parts[1] == "password"));
+    auto session = authenticateRequest(
+        exchange, accounts_, /*allowPasswordChangePending=*/parts.size() <= 2 && parts[0] == "me" &&
+                                 (parts.size() == 1 || parts[1] == "password"));
     if (!session) return;
     if (parts.size() == 1 && parts[0] == "me") {
       if (request.method != "GET") return notAllowed("GET");
@@ -205,61 +122,12 @@ class PlatformApi::Impl {
                                    "there is no " + request.path + " in this API"));
   }
 
-  // A state-changing request from a page of another site is refused whatever it carries: the
-  // browser names the page's origin, and it must be this host's.
-  static core::Status checkOrigin(const HttpRequest& request) {
-    std::string origin = header(request, "origin");
-    if (origin.empty()) return {};
-    std::string host = header(request, "host");
-    if (origin == "http://" + host || origin == "https://" + host) return {};
-    return {core::ErrorCode::kPermissionDenied, "cross-origin",
-            "requests that change something must come from this site's own pages"};
-  }
-
-  // The session's account, or an answer already sent. State-changing requests must echo the
-  // session's CSRF token.
-  std::optional<platform::AuthenticatedSession> authenticate(Exchange& exchange,
-                                                             bool allowPasswordChangePending) {
-    const HttpRequest& request = exchange.request();
-    std::string token = cookie(request, kSessionCookie);
-    if (token.empty()) {
-      exchange.respond(errorResponse(request, 401, "login-required", "log in first"));
-      return std::nullopt;
-    }
-    auto session = accounts_.authenticate(token);
-    if (!session) {
-      exchange.respond(errorResponse(request, session.status()));
-      return std::nullopt;
-    }
-    if (request.method != "GET" && request.method != "HEAD") {
-      std::string csrf = header(request, "x-csrf-token");
-      if (csrf.empty() || !constantTimeEquals(csrf, session->csrfToken)) {
-        exchange.respond(errorResponse(
-            request, 403, "csrf-token-invalid",
-            "the request lacks this session's X-CSRF-Token (GET /api/v1/me gives it)"));
-        return std::nullopt;
-      }
-    }
-    if (session->user.mustChangePassword && !allowPasswordChangePending) {
-      exchange.respond(errorResponse(request, 403, "password-change-required",
-                                     "set a new password first (POST /api/v1/me/password)"));
-      return std::nullopt;
-    }
-    return std::move(session).value();
-  }
-
-  std::optional<Body> jsonBody(Exchange& exchange) const {
-    Body body(exchange.request(), options_.maxFieldBytes);
-    if (!body.isObject()) {
-      exchange.respond(
-          errorResponse(exchange.request(), 400, "invalid-json", "the body must be a JSON object"));
-      return std::nullopt;
-    }
-    return body;
+  std::optional<RequestBody> jsonBody(Exchange& exchange) const {
+    return jsonObjectBody(exchange, options_.maxFieldBytes);
   }
 
   // Reads the named string fields, or answers with the first refusal.
-  std::optional<std::vector<std::string>> fields(Exchange& exchange, const Body& body,
+  std::optional<std::vector<std::string>> fields(Exchange& exchange, const RequestBody& body,
                                                  std::initializer_list<const char*> names) {
     std::vector<std::string> values;
     for (const char* name : names) {
@@ -319,12 +187,12 @@ class PlatformApi::Impl {
 
   void logout(Exchange& exchange) {
     const HttpRequest& request = exchange.request();
-    std::string token = cookie(request, kSessionCookie);
+    std::string token = requestCookie(request, kSessionCookie);
     if (!token.empty()) {
       // Logging out needs the CSRF token too: otherwise any site could end a session.
       auto session = accounts_.authenticate(token);
       if (session) {
-        std::string csrf = header(request, "x-csrf-token");
+        std::string csrf = requestHeader(request, "x-csrf-token");
         if (csrf.empty() || !constantTimeEquals(csrf, session->csrfToken)) {
           return exchange.respond(errorResponse(request, 403, "csrf-token-invalid",
                                                 "the request lacks this session's X-CSRF-Token"));
@@ -524,7 +392,7 @@ class PlatformApi::Impl {
   }
 
   // A series' fields from a request body, or the first refusal.
-  core::Result<platform::SeriesFields> seriesFields(const Body& body) const {
+  core::Result<platform::SeriesFields> seriesFields(const RequestBody& body) const {
     const json& document = body.document();
     platform::SeriesFields fields;
     auto title = body.text("title");
@@ -580,17 +448,10 @@ class PlatformApi::Impl {
     return fields;
   }
 
-  static std::optional<std::int64_t> parseId(std::string_view text) {
-    std::int64_t id = 0;
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (error != std::errc() || end != text.data() + text.size() || id <= 0) return std::nullopt;
-    return id;
-  }
-
   void catalogRead(Exchange& exchange, const std::vector<std::string_view>& parts) {
     const HttpRequest& request = exchange.request();
     std::optional<std::int64_t> viewer;
-    if (std::string token = cookie(request, kSessionCookie); !token.empty()) {
+    if (std::string token = requestCookie(request, kSessionCookie); !token.empty()) {
       if (auto session = accounts_.authenticate(token)) viewer = session->user.id;
     }
     if (parts.size() == 2) {

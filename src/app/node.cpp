@@ -1,14 +1,17 @@
 #include <app/node.h>
 
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <api/commerce_api.h>
 #include <api/http_server.h>
 #include <api/node_api.h>
 #include <api/platform_api.h>
@@ -18,6 +21,9 @@
 #include <platform/accounts.h>
 #include <platform/catalog.h>
 #include <platform/database.h>
+#include <platform/drops.h>
+#include <platform/minter.h>
+#include <platform/payments.h>
 #include <platform/support.h>
 
 namespace jiancang::app {
@@ -41,6 +47,53 @@ core::Result<core::KeyPair> loadOrCreateKey(const fs::path& path, core::SuiteId 
   *created = true;
   return pair;
 }
+
+// The sale's background work, a few times a second: unpaid orders past their deadline give
+// their stock back, the sandbox provider delivers its callbacks, paid orders are minted.
+class CommerceWorker {
+ public:
+  CommerceWorker(platform::Drops& drops, platform::SandboxPayments& sandbox,
+                 platform::Minter& minter)
+      : thread_([this, &drops, &sandbox, &minter] { run(drops, sandbox, minter); }) {}
+  ~CommerceWorker() { stop(); }
+  CommerceWorker(const CommerceWorker&) = delete;
+  CommerceWorker& operator=(const CommerceWorker&) = delete;
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run(platform::Drops& drops, platform::SandboxPayments& sandbox, platform::Minter& minter) {
+    auto report = [](const char* what, const core::Status& status) {
+      if (!status.isOk()) std::cerr << what << ": " << status.reason() << "\n";
+    };
+    for (;;) {
+      report("expiring orders", drops.expireDue().status());
+      report("payment callbacks",
+             sandbox
+                 .deliverDue([](const std::string& url, const std::string& body,
+                                const std::string& signature) {
+                   return api::postTo(url, body, {{platform::kSandboxSignatureHeader, signature}},
+                                      std::chrono::seconds(5)) == 200;
+                 })
+                 .status());
+      report("minting", minter.runOnce().status());
+      std::unique_lock lock(mutex_);
+      if (wake_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_; })) return;
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
 
 bool parseListen(const std::string& listen, std::string* host, unsigned short* port) {
   auto colon = listen.rfind(':');
@@ -163,6 +216,12 @@ int runUp(const UpOptions& options) {
   platform::Catalog catalog(**database, accounts, media, chainWriter, *admin, clock);
   platform::Support support(**database, accounts, clock);
   api::PlatformApi platformApi(accounts, media, catalog, support, platformOptions);
+  // Selling: drops and orders, the sandbox payment provider, minting what was paid for.
+  auto sandbox = platform::SandboxPayments::open(**database, clock, {});
+  if (!sandbox) return fail("up", sandbox.status().message());
+  platform::Drops drops(**database, accounts, catalog, **sandbox, clock);
+  platform::Minter minter(**database, accounts, drops, **ledger, orderer, clock);
+  api::CommerceApi commerceApi(accounts, drops, **sandbox);
 
   std::FILE* accessLog = std::fopen((data / "access.log").c_str(), "a");
   api::HttpServerOptions serverOptions;
@@ -177,6 +236,8 @@ int runUp(const UpOptions& options) {
       [&](const std::shared_ptr<api::Exchange>& exchange) {
         if (api::PlatformApi::handles(exchange->request().path)) {
           platformApi.handle(exchange);
+        } else if (api::CommerceApi::handles(exchange->request().path)) {
+          commerceApi.handle(exchange);
         } else {
           nodeApi.handle(exchange);
         }
@@ -193,6 +254,11 @@ int runUp(const UpOptions& options) {
 
   ledger::Head head = (*ledger)->head();
   std::string shownHost = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  // The sandbox provider calls back through the loopback interface whatever was listened on.
+  std::string callbackHost = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "[::1]" : shownHost;
+  (*sandbox)->setBaseUrl("http://" + callbackHost + ":" + std::to_string(server.port()));
+  CommerceWorker commerceWorker(drops, **sandbox, minter);
+
   std::cout << (fresh ? "created" : "opened") << " chain " << (*ledger)->parameters().chainId.hex()
             << " (\"" << chainGenesis.chainName << "\", " << core::suiteName(chainGenesis.suite)
             << ") at height " << head.height << " in " << data.string() << "\n";
@@ -215,6 +281,8 @@ int runUp(const UpOptions& options) {
   std::cout << "\n" << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ": stopping..." << std::flush;
   server.stop();
   platformApi.stop();
+  commerceApi.stop();
+  commerceWorker.stop();
   nodeApi.closeStreams();
   orderer.shutdown();
   head = (*ledger)->head();

@@ -114,10 +114,10 @@ core::Result<Drop> Drops::create(std::int64_t operatorId, const DropFields& fiel
   if (fields.endsAt <= fields.startsAt) {
     return core::invalidArgument("window-invalid", "a drop ends after it starts");
   }
-  if (fields.paymentWindow < std::chrono::minutes(1) ||
+  if (fields.paymentWindow < std::chrono::seconds(10) ||
       fields.paymentWindow > std::chrono::minutes(60)) {
     return core::invalidArgument("payment-window-out-of-range",
-                                 "the time to pay is 1 to 60 minutes");
+                                 "the time to pay is 10 seconds to 60 minutes");
   }
   auto series = catalog_.find(std::nullopt, fields.seriesDraftId);
   if (!series) return series.status();

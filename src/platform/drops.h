@@ -121,8 +121,8 @@ class Drops {
   // By an operator. Reasons: "not-operator", "no-such-series" / "series-not-published",
   // "title-length", "price-out-of-range" (1 fen to 1,000,000 yuan), "stock-out-of-range",
   // "stock-over-cap" (with every other drop of the series, beyond its edition cap),
-  // "limit-out-of-range" (1 to 100), "window-invalid", "payment-window-out-of-range" (1 to 60
-  // minutes).
+  // "limit-out-of-range" (1 to 100), "window-invalid", "payment-window-out-of-range" (10
+  // seconds to 60 minutes).
   core::Result<Drop> create(std::int64_t operatorId, const DropFields& fields);
   core::Result<Drop> find(std::int64_t dropId);
   core::Result<std::vector<Drop>> list();

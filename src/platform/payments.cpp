@@ -16,6 +16,9 @@ using nlohmann::json;
 constexpr const char* kKeySetting = "sandbox-payments.callback-key";
 constexpr std::size_t kMaxDescriptionBytes = 200;
 constexpr std::size_t kMaxReferenceBytes = 64;
+// Stored as a path: the sandbox lives in the node and calls it back wherever it listens now.
+constexpr std::string_view kNotifyPath = "/api/v1/payments/sandbox/notify";
+constexpr std::int64_t kMaxRetryDelayMillis = 60'000;
 
 std::string randomId(std::string_view prefix) {
   std::array<std::uint8_t, 16> bytes{};
@@ -82,6 +85,16 @@ core::Result<std::unique_ptr<SandboxPayments>> SandboxPayments::open(Database& d
       new SandboxPayments(database, clock, std::move(options), std::move(key)));
 }
 
+void SandboxPayments::setBaseUrl(std::string baseUrl) {
+  std::lock_guard lock(baseUrlMutex_);
+  options_.baseUrl = std::move(baseUrl);
+}
+
+std::string SandboxPayments::baseUrl() const {
+  std::lock_guard lock(baseUrlMutex_);
+  return options_.baseUrl;
+}
+
 std::string SandboxPayments::sign(std::string_view body) const {
   std::array<std::uint8_t, crypto_auth_hmacsha256_BYTES> mac{};
   crypto_auth_hmacsha256(mac.data(), reinterpret_cast<const unsigned char*>(body.data()),
@@ -105,11 +118,12 @@ core::Result<PaymentSession> SandboxPayments::createPayment(const PaymentRequest
         "notify_url, return_url, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, "
         "'open', ?, ?)",
         {id, request.merchantReference, request.amount.value(), request.description,
-         options_.baseUrl + "/api/v1/payments/sandbox/notify", request.returnUrl, now, now});
+         std::string(kNotifyPath), request.returnUrl, now, now});
     return inserted ? Status() : inserted.status();
   });
   if (!status.isOk()) return status;
-  return PaymentSession{id, options_.baseUrl + "/sandbox/pay/" + id};
+  // The page is on this site: a relative address works wherever the buyer reached it from.
+  return PaymentSession{id, "/sandbox/pay/" + id};
 }
 
 core::Result<PaymentNotice> SandboxPayments::verifyCallback(
@@ -258,11 +272,15 @@ core::Result<int> SandboxPayments::deliverDue(const Post& post) {
   });
   if (!status.isOk()) return status;
   int acknowledged = 0;
+  const std::string base = baseUrl();
   for (const Due& callback : due) {
-    const bool ok = post(callback.notifyUrl, callback.body, sign(callback.body));
+    const std::string url =
+        callback.notifyUrl.starts_with("/") ? base + callback.notifyUrl : callback.notifyUrl;
+    const bool ok = post(url, callback.body, sign(callback.body));
     acknowledged += ok ? 1 : 0;
-    const std::int64_t backoff = options_.retryDelay.count()
-                                 << std::min<std::int64_t>(callback.attempts, 16);
+    const std::int64_t backoff =
+        std::min(options_.retryDelay.count() << std::min<std::int64_t>(callback.attempts, 16),
+                 kMaxRetryDelayMillis);
     Status saved = database_.transaction([&](SqlSession& session) -> Status {
       auto updated =
           ok ? session.execute(

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -113,16 +114,21 @@ class SandboxPayments final : public PaymentProvider {
   // Signs `body` as the sandbox does (tests forge and alter callbacks with it).
   std::string sign(std::string_view body) const;
 
+  // Where the pay pages and the notify URL live, once the server knows its address.
+  void setBaseUrl(std::string baseUrl);
+
  private:
   SandboxPayments(Database& database, const core::Clock& clock, SandboxOptions options,
                   core::Bytes key)
       : database_(database), clock_(clock), options_(std::move(options)), key_(std::move(key)) {}
   core::Status queueNotice(SqlSession& session, const PaymentView& payment, PaymentEvent event);
   core::Result<PaymentView> close(const std::string& paymentId, const std::string& toState);
+  std::string baseUrl() const;
 
   Database& database_;
   const core::Clock& clock_;
   SandboxOptions options_;
+  mutable std::mutex baseUrlMutex_;
   core::Bytes key_;
 };
 

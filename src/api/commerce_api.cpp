@@ -1,0 +1,445 @@
+#include <api/commerce_api.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include <api/json_answers.h>
+#include <api/request_helpers.h>
+
+namespace jiancang::api {
+namespace {
+
+using nlohmann::json;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+constexpr std::size_t kMaxFieldBytes = 256;
+constexpr std::int64_t kMaxTimestampMillis = 253'402'300'799'000;  // 9999-12-31
+
+bool isGet(const HttpRequest& request) {
+  return request.method == "GET" || request.method == "HEAD";
+}
+
+std::string htmlEscape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string dropState(const platform::Drop& drop, core::Timestamp now) {
+  if (now < drop.startsAt) return "upcoming";
+  if (now >= drop.endsAt) return "ended";
+  return drop.reserved >= drop.stock ? "sold-out" : "live";
+}
+
+json dropJson(const platform::Drop& drop) {
+  return json{{"id", drop.id},
+              {"series_draft_id", drop.seriesDraftId},
+              {"series_id", drop.seriesId},
+              {"title", drop.title},
+              {"price_fen", drop.price.value()},
+              {"price", drop.price.toYuanString()},
+              {"stock", drop.stock},
+              {"available", drop.stock - std::min(drop.reserved, drop.stock)},
+              {"per_identity_limit", drop.perIdentityLimit},
+              {"starts_at", drop.startsAt.unixMillis()},
+              {"ends_at", drop.endsAt.unixMillis()},
+              {"payment_window_seconds", drop.paymentWindow.count() / 1000},
+              {"state", dropState(drop, core::SystemClock().now())}};
+}
+
+json orderJson(const platform::Order& order) {
+  json history = json::array();
+  for (const auto& event : order.history) {
+    history.push_back({{"at", event.at.unixMillis()},
+                       {"state", platform::orderStateName(event.state)},
+                       {"detail", event.detail}});
+  }
+  json out{{"id", order.id},
+           {"drop_id", order.dropId},
+           {"state", platform::orderStateName(order.state)},
+           {"amount_fen", order.amount.value()},
+           {"amount", order.amount.toYuanString()},
+           {"idempotency_key", order.idempotencyKey},
+           {"created_at", order.createdAt.unixMillis()},
+           {"expires_at", order.expiresAt.unixMillis()},
+           {"updated_at", order.updatedAt.unixMillis()},
+           {"series_id", order.seriesId},
+           {"history", history}};
+  if (!order.paymentUrl.empty()) out["payment_url"] = order.paymentUrl;
+  if (order.serial != 0) {
+    out["serial"] = order.serial;
+    out["token"] = std::to_string(order.seriesId) + "#" + std::to_string(order.serial);
+  }
+  if (!order.mintTx.isZero()) {
+    out["mint_tx"] = order.mintTx.hex();
+    out["mint_height"] = order.mintHeight;
+  }
+  return out;
+}
+
+// application/x-www-form-urlencoded, only what the sandbox page sends: "action=pay".
+std::string formField(std::string_view body, std::string_view name) {
+  while (!body.empty()) {
+    auto end = body.find('&');
+    std::string_view pair = body.substr(0, end);
+    body.remove_prefix(end == std::string_view::npos ? body.size() : end + 1);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
+        pair[name.size()] == '=') {
+      return std::string(pair.substr(name.size() + 1));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+class CommerceApi::Impl {
+ public:
+  Impl(platform::Accounts& accounts, platform::Drops& drops, platform::SandboxPayments& sandbox,
+       unsigned workerThreads)
+      : accounts_(accounts),
+        drops_(drops),
+        sandbox_(sandbox),
+        workers_(std::max(1u, workerThreads)) {}
+
+  void handle(const std::shared_ptr<Exchange>& exchange) {
+    boost::asio::post(workers_, [this, exchange] {
+      try {
+        route(*exchange);
+      } catch (...) {
+        exchange->respond(errorResponse(exchange->request(), 500, "internal",
+                                        "the request failed unexpectedly; its id is in the log"));
+      }
+    });
+  }
+
+  void stop() { workers_.join(); }
+
+ private:
+  static void notAllowed(Exchange& exchange, std::string_view allowed) {
+    HttpResponse response =
+        errorResponse(exchange.request(), 405, "method-not-allowed",
+                      "use " + std::string(allowed) + " on " + exchange.request().path);
+    response.headers.emplace_back("Allow", std::string(allowed));
+    exchange.respond(std::move(response));
+  }
+  static void noRoute(Exchange& exchange) {
+    exchange.respond(errorResponse(exchange.request(), 404, "no-such-route",
+                                   "there is no " + exchange.request().path + " in this API"));
+  }
+
+  void route(Exchange& exchange) {
+    const HttpRequest& request = exchange.request();
+    auto parts = splitPath(request.path);
+    if (parts[0] == "sandbox") return sandboxPage(exchange, parts);
+    parts.erase(parts.begin(), parts.begin() + 2);  // "api", "v1"
+    if (parts.size() == 3 && parts[0] == "payments" && parts[1] == "sandbox" &&
+        parts[2] == "notify") {
+      if (request.method != "POST") return notAllowed(exchange, "POST");
+      return notify(exchange);
+    }
+    if (!isGet(request)) {
+      if (auto refused = checkOrigin(request); !refused.isOk()) {
+        return exchange.respond(errorResponse(request, refused));
+      }
+    }
+    if (parts[0] == "drops" && parts.size() <= 2 && isGet(request)) {
+      return publicDrops(exchange, parts);
+    }
+    auto session = authenticateRequest(exchange, accounts_);
+    if (!session) return;
+    if (parts[0] == "drops") return dropsWrite(exchange, *session, parts);
+    if (parts[0] == "orders") return orders(exchange, *session, parts);
+    noRoute(exchange);
+  }
+
+  void publicDrops(Exchange& exchange, const std::vector<std::string_view>& parts) {
+    const HttpRequest& request = exchange.request();
+    if (parts.size() == 1) {
+      auto list = drops_.list();
+      if (!list) return exchange.respond(errorResponse(request, list.status()));
+      json out = json::array();
+      for (const auto& drop : *list) out.push_back(dropJson(drop));
+      return exchange.respond(jsonResponse(200, json{{"drops", out}}));
+    }
+    auto id = parseId(parts[1]);
+    if (!id)
+      return exchange.respond(errorResponse(request, 400, "bad-id", "a drop id is a number"));
+    auto drop = drops_.find(*id);
+    if (!drop) return exchange.respond(errorResponse(request, drop.status()));
+    exchange.respond(jsonResponse(200, json{{"drop", dropJson(*drop)}}));
+  }
+
+  void dropsWrite(Exchange& exchange, const platform::AuthenticatedSession& session,
+                  const std::vector<std::string_view>& parts) {
+    const HttpRequest& request = exchange.request();
+    if (parts.size() == 1) {
+      if (request.method != "POST") return notAllowed(exchange, "GET, POST");
+      return createDrop(exchange, session);
+    }
+    auto id = parseId(parts[1]);
+    if (!id || parts.size() > 3) {
+      return exchange.respond(errorResponse(request, 400, "bad-id", "a drop id is a number"));
+    }
+    if (parts.size() == 2) return notAllowed(exchange, "GET");
+    if (parts[2] == "figures") {
+      if (!isGet(request)) return notAllowed(exchange, "GET");
+      if (!session.user.hasRole(platform::kRoleOperator)) {
+        return exchange.respond(
+            errorResponse(request, 403, "not-operator", "only operators see sales figures"));
+      }
+      auto figures = drops_.figures(*id);
+      if (!figures) return exchange.respond(errorResponse(request, figures.status()));
+      return exchange.respond(jsonResponse(200, json{{"figures",
+                                                      {{"stock", figures->stock},
+                                                       {"available", figures->available},
+                                                       {"attempts", figures->attempts},
+                                                       {"pending", figures->pending},
+                                                       {"paid", figures->paid},
+                                                       {"delivered", figures->delivered},
+                                                       {"expired", figures->expired},
+                                                       {"refunded", figures->refunded},
+                                                       {"mint_failed", figures->mintFailed}}}}));
+    }
+    if (parts[2] == "orders") {
+      if (request.method != "POST") return notAllowed(exchange, "POST");
+      // The key travels in the Idempotency-Key header, as payment APIs have it.
+      std::string key = requestHeader(request, "idempotency-key");
+      if (key.empty()) {
+        return exchange.respond(errorResponse(
+            request, 400, "idempotency-key",
+            "send an Idempotency-Key header: the same key for a retry of the same purchase"));
+      }
+      auto order = drops_.placeOrder(session.user.id, *id, key);
+      if (!order) {
+        HttpResponse response = errorResponse(request, order.status());
+        if (order.status().reason() == "sold-out") response.status = 409;
+        return exchange.respond(std::move(response));
+      }
+      return exchange.respond(jsonResponse(201, json{{"order", orderJson(*order)}}));
+    }
+    noRoute(exchange);
+  }
+
+  void createDrop(Exchange& exchange, const platform::AuthenticatedSession& session) {
+    const HttpRequest& request = exchange.request();
+    auto body = jsonObjectBody(exchange, kMaxFieldBytes);
+    if (!body) return;
+    const json& document = body->document();
+    auto title = body->text("title");
+    auto series = body->number(document, "series_draft_id", INT64_MAX);
+    auto price = body->number(document, "price_fen", INT64_MAX);
+    auto stock = body->number(document, "stock", UINT32_MAX);
+    auto limit = body->number(document, "per_identity_limit", 1'000, 1);
+    auto starts = body->number(document, "starts_at", kMaxTimestampMillis);
+    auto ends = body->number(document, "ends_at", kMaxTimestampMillis);
+    auto window = body->number(document, "payment_window_seconds", 86'400, 300);
+    for (const core::Status& status :
+         {title.status(), series.status(), price.status(), stock.status(), limit.status(),
+          starts.status(), ends.status(), window.status()}) {
+      if (!status.isOk()) return exchange.respond(errorResponse(request, status));
+    }
+    platform::DropFields fields;
+    fields.seriesDraftId = static_cast<std::int64_t>(*series);
+    fields.title = *title;
+    fields.price = core::Fen(static_cast<std::int64_t>(*price));
+    fields.stock = *stock;
+    fields.perIdentityLimit = static_cast<std::uint32_t>(*limit);
+    fields.startsAt = core::Timestamp::fromUnixMillis(static_cast<std::int64_t>(*starts));
+    fields.endsAt = core::Timestamp::fromUnixMillis(static_cast<std::int64_t>(*ends));
+    fields.paymentWindow = std::chrono::seconds(*window);
+    auto drop = drops_.create(session.user.id, fields);
+    if (!drop) return exchange.respond(errorResponse(request, drop.status()));
+    exchange.respond(jsonResponse(201, json{{"drop", dropJson(*drop)}}));
+  }
+
+  void orders(Exchange& exchange, const platform::AuthenticatedSession& session,
+              const std::vector<std::string_view>& parts) {
+    const HttpRequest& request = exchange.request();
+    auto answer = [&](unsigned status, const core::Result<platform::Order>& order) {
+      if (!order) return exchange.respond(errorResponse(request, order.status()));
+      exchange.respond(jsonResponse(status, json{{"order", orderJson(*order)}}));
+    };
+    if (parts.size() == 1) {
+      if (!isGet(request)) return notAllowed(exchange, "GET");
+      auto list = drops_.ordersOf(session.user.id);
+      if (!list) return exchange.respond(errorResponse(request, list.status()));
+      json out = json::array();
+      for (const auto& order : *list) out.push_back(orderJson(order));
+      return exchange.respond(jsonResponse(200, json{{"orders", out}}));
+    }
+    auto id = parseId(parts[1]);
+    if (!id || parts.size() > 3) {
+      return exchange.respond(errorResponse(request, 400, "bad-id", "an order id is a number"));
+    }
+    if (parts.size() == 2) {
+      if (!isGet(request)) return notAllowed(exchange, "GET");
+      return answer(200, drops_.order(session.user.id, *id));
+    }
+    if (request.method != "POST") return notAllowed(exchange, "POST");
+    if (parts[2] == "pay") {
+      // Back to the order's own page afterwards.
+      return answer(200, drops_.pay(session.user.id, *id, "/orders/" + std::to_string(*id)));
+    }
+    if (parts[2] == "refund") {
+      auto body = jsonObjectBody(exchange, kMaxFieldBytes);
+      if (!body) return;
+      auto reason = body->text("reason", 200);
+      if (!reason) return exchange.respond(errorResponse(request, reason.status()));
+      return answer(200, drops_.refund(session.user.id, *id, *reason));
+    }
+    noRoute(exchange);
+  }
+
+  // The provider's callback: its signature is the only credential. Acknowledged (200) once
+  // applied or when it was applied before, so the provider stops resending it.
+  void notify(Exchange& exchange) {
+    const HttpRequest& request = exchange.request();
+    auto notice = sandbox_.verifyCallback(request.body, request.headers);
+    if (!notice) return exchange.respond(errorResponse(request, notice.status()));
+    if (core::Status applied = drops_.applyNotice(*notice); !applied.isOk()) {
+      return exchange.respond(errorResponse(request, applied));
+    }
+    exchange.respond(jsonResponse(200, json{{"received", true}}));
+  }
+
+  // ---- the sandbox provider's own payment page ---------------------------------------------
+
+  void sandboxPage(Exchange& exchange, const std::vector<std::string_view>& parts) {
+    const HttpRequest& request = exchange.request();
+    if (parts.size() != 3 || parts[1] != "pay") return noRoute(exchange);
+    const std::string id(parts[2]);
+    core::Result<platform::SandboxPayments::PaymentView> payment = sandbox_.payment(id);
+    if (request.method == "POST") {
+      const std::string action = formField(request.body, "action");
+      if (action != "pay" && action != "cancel") {
+        return exchange.respond(errorResponse(request, 400, "bad-action",
+                                              "the form's action is \"pay\" or \"cancel\""));
+      }
+      payment = action == "pay" ? sandbox_.pay(id) : sandbox_.cancel(id);
+    } else if (!isGet(request)) {
+      return notAllowed(exchange, "GET, POST");
+    }
+    if (!payment) return exchange.respond(errorResponse(request, payment.status()));
+    HttpResponse response{200, "text/html; charset=utf-8", pageHtml(*payment), {}};
+    response.headers.emplace_back("Cache-Control", "no-store");
+    response.headers.emplace_back("Content-Security-Policy",
+                                  "default-src 'none'; style-src 'unsafe-inline'; form-action "
+                                  "'self'");
+    response.headers.emplace_back("X-Frame-Options", "DENY");
+    exchange.respond(std::move(response));
+  }
+
+  static std::string pageHtml(const platform::SandboxPayments::PaymentView& payment) {
+    std::string html =
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta "
+        "name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>沙箱支付 "
+        "Sandbox payment</title><style>body{font-family:sans-serif;max-width:420px;margin:2em "
+        "auto;padding:0 1em}button{font-size:1.1em;padding:.6em 1.4em;margin:.3em}"
+        ".amount{font-size:2em}</style></head><body><h1>沙箱支付 · Sandbox payment</h1>"
+        "<p>No real money moves: this page stands in for a payment provider.</p><p>" +
+        htmlEscape(payment.description) + "</p><p class=\"amount\">¥" +
+        payment.amount.toYuanString() + "</p>";
+    if (payment.state == "open") {
+      html +=
+          "<form method=\"post\"><button name=\"action\" value=\"pay\">支付 Pay</button>"
+          "<button name=\"action\" value=\"cancel\">取消 Cancel</button></form>";
+    } else {
+      html += "<p id=\"state\">" + htmlEscape(payment.state) + "</p>";
+    }
+    if (payment.returnUrl.starts_with("/")) {
+      html +=
+          "<p><a href=\"" + htmlEscape(payment.returnUrl) + "\">返回商户 Back to the shop</a></p>";
+    }
+    return html + "</body></html>";
+  }
+
+  platform::Accounts& accounts_;
+  platform::Drops& drops_;
+  platform::SandboxPayments& sandbox_;
+  boost::asio::thread_pool workers_;
+};
+
+CommerceApi::CommerceApi(platform::Accounts& accounts, platform::Drops& drops,
+                         platform::SandboxPayments& sandbox, unsigned workerThreads)
+    : impl_(std::make_unique<Impl>(accounts, drops, sandbox, workerThreads)) {}
+
+CommerceApi::~CommerceApi() { impl_->stop(); }
+
+bool CommerceApi::handles(std::string_view path) {
+  auto parts = splitPath(path);
+  if (!parts.empty() && parts[0] == "sandbox") return true;
+  if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return false;
+  return parts[2] == "drops" || parts[2] == "orders" || parts[2] == "payments";
+}
+
+void CommerceApi::handle(const std::shared_ptr<Exchange>& exchange) { impl_->handle(exchange); }
+
+void CommerceApi::stop() { impl_->stop(); }
+
+unsigned postTo(const std::string& url, const std::string& body,
+                const std::vector<std::pair<std::string, std::string>>& headers,
+                std::chrono::milliseconds timeout) {
+  constexpr std::string_view kScheme = "http://";
+  if (!url.starts_with(kScheme)) return 0;
+  std::string_view rest{url};
+  rest.remove_prefix(kScheme.size());
+  auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  const std::string target =
+      slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  auto colon = authority.rfind(':');
+  const std::string host(authority.substr(0, colon));
+  const std::string port =
+      colon == std::string_view::npos ? "80" : std::string(authority.substr(colon + 1));
+  try {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::resolver resolver(io);
+    beast::tcp_stream stream(io);
+    stream.expires_after(timeout);
+    stream.connect(resolver.resolve(host, port));
+    http::request<http::string_body> request(http::verb::post, target, 11);
+    request.set(http::field::host, std::string(authority));
+    request.set(http::field::content_type, "application/json");
+    for (const auto& [name, value] : headers) request.set(name, value);
+    request.body() = body;
+    request.prepare_payload();
+    http::write(stream, request);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    http::read(stream, buffer, response);
+    beast::error_code ignored;
+    stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    return response.result_int();
+  } catch (const std::exception&) {
+    return 0;  // refused, reset or timed out: the provider tries again later
+  }
+}
+
+}  // namespace jiancang::api

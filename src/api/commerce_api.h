@@ -1,0 +1,49 @@
+// The selling half of the platform's API: drops, orders and payments under /api/v1, and the
+// sandbox payment provider's own pages under /sandbox (docs/API.md lists them).
+//
+//   GET  /api/v1/drops, /api/v1/drops/{id}        public: price, window, stock left, state
+//   POST /api/v1/drops                            operator: a drop of a published series
+//   GET  /api/v1/drops/{id}/figures               operator: attempts, pending, paid, delivered...
+//   POST /api/v1/drops/{id}/orders                buyer: reserve one copy (Idempotency-Key)
+//   GET  /api/v1/orders, /api/v1/orders/{id}      the buyer's own orders with their history
+//   POST /api/v1/orders/{id}/pay                  the provider's payment page for the order
+//   POST /api/v1/orders/{id}/refund               operator
+//   POST /api/v1/payments/sandbox/notify          the provider's signed callback (no session)
+//   GET/POST /sandbox/pay/{id}                    the sandbox provider's payment page
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include <api/http_server.h>
+#include <platform/accounts.h>
+#include <platform/drops.h>
+#include <platform/payments.h>
+
+namespace jiancang::api {
+
+class CommerceApi {
+ public:
+  CommerceApi(platform::Accounts& accounts, platform::Drops& drops,
+              platform::SandboxPayments& sandbox, unsigned workerThreads = 4);
+  ~CommerceApi();
+  CommerceApi(const CommerceApi&) = delete;
+  CommerceApi& operator=(const CommerceApi&) = delete;
+
+  static bool handles(std::string_view path);
+  void handle(const std::shared_ptr<Exchange>& exchange);
+  // Waits for the requests being handled.
+  void stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// POSTs `body` to an http:// URL and returns the response status (0 when there was none).
+// What the sandbox provider delivers its callbacks with.
+unsigned postTo(const std::string& url, const std::string& body,
+                const std::vector<std::pair<std::string, std::string>>& headers,
+                std::chrono::milliseconds timeout);
+
+}  // namespace jiancang::api

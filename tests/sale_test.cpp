@@ -2,9 +2,9 @@
 // collector on its own keep-alive connection, make 50,000 purchase attempts against a stock of
 // 8,888, pay on the sandbox provider's page (one order in twenty is left unpaid), and the node
 // is killed with SIGKILL at random moments of the sale and restarted. Afterwards: no copy sold
-// twice, no identity above its limit, every paid order minted once (or refunded when its
-// payment came after the deadline), every unpaid one expired and its stock sold again; the
-// chain's minted count equals the delivered orders.
+// twice, no identity above its limit, every paid order minted once (a payment made in time
+// counts even when a crash held its callback up), every unpaid one expired, its payment page
+// closed and its stock sold again; the chain's minted count equals the delivered orders.
 //
 // JIANCANG_SALE_CLIENTS, JIANCANG_SALE_ATTEMPTS, JIANCANG_SALE_STOCK and JIANCANG_SALE_CRASHES
 // change the scale (the ASan stage runs a smaller sale).
@@ -120,7 +120,22 @@ class SaleTest : public ::testing::Test {
     const std::string page = paying.json()["order"]["payment_url"];
     HttpResult paid = browser.raw("POST", page, "action=pay", "application/x-www-form-urlencoded");
     if (paid.status == 0 || paid.status >= 500) return false;
-    if (paid.status == 200 || codeOf(paid) == "payment-closed") buyer.paidOrders.push_back(id);
+    if (paid.status == 200) {
+      buyer.paidOrders.push_back(id);
+    } else if (codeOf(paid) == "payment-closed") {
+      // Paid before the crash, or closed because the order expired while the node was down.
+      HttpResult shown = browser.raw("GET", page, "", "");
+      if (shown.status == 0 || shown.status >= 500) return false;
+      if (shown.body.find("<p id=\"state\">paid</p>") != std::string::npos) {
+        buyer.paidOrders.push_back(id);
+      } else {
+        EXPECT_NE(shown.body.find("<p id=\"state\">cancelled</p>"), std::string::npos)
+            << shown.body;
+        buyer.unpaidOrders.push_back(id);
+      }
+    } else {
+      ADD_FAILURE() << paid.status << " " << paid.body;
+    }
     buyer.inProgress = false;
     return true;
   }
@@ -178,7 +193,7 @@ TEST_F(SaleTest, NothingIsSoldTwiceOrLostThroughCrashes) {
                                    {"per_identity_limit", limit_},
                                    {"starts_at", nowMillis() - 1'000},
                                    {"ends_at", nowMillis() + 3'600'000},
-                                   {"payment_window_seconds", 10}});
+                                   {"payment_window_seconds", 30}});
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string drop =
       "/api/v1/drops/" + std::to_string(created.json()["drop"]["id"].get<std::int64_t>());
@@ -236,7 +251,8 @@ TEST_F(SaleTest, NothingIsSoldTwiceOrLostThroughCrashes) {
   adminNow.adopt(admin);
   json seen;
   for (int round = 0; round < 10; ++round) {
-    for (int wait = 0; wait < 300; ++wait) {
+    // At most the payment window, then the worker's rounds; generous for a loaded machine.
+    for (int wait = 0; wait < 1'500; ++wait) {
       seen = adminNow.call("GET", drop + "/figures").json()["figures"];
       if (seen["pending"] == 0 && seen["paid"] == 0) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -251,6 +267,7 @@ TEST_F(SaleTest, NothingIsSoldTwiceOrLostThroughCrashes) {
   EXPECT_EQ(seen["available"], 0) << seen.dump();
   EXPECT_EQ(seen["delivered"], stock_) << seen.dump();
   EXPECT_EQ(seen["mint_failed"], 0) << seen.dump();
+  EXPECT_EQ(seen["refunded"], 0) << seen.dump();
 
   // The chain agrees: exactly as many minted as delivered.
   HttpClient anyone(node_->port());
@@ -259,14 +276,14 @@ TEST_F(SaleTest, NothingIsSoldTwiceOrLostThroughCrashes) {
   EXPECT_EQ(onChain.json()["minted"], stock_) << onChain.body;
 
   // A callback that failed while the node was down is sent again within a minute: wait until
-  // every paid order is settled one way or the other.
+  // every paid order is delivered.
   for (int wait = 0; wait < 900; ++wait) {
     bool settled = true;
     for (Buyer& buyer : buyers) {
       for (std::int64_t id : buyer.paidOrders) {
         const std::string state = buyer.browser->call("GET", "/api/v1/orders/" + std::to_string(id))
                                       .json()["order"]["state"];
-        if (state != "delivered" && state != "refunded") settled = false;
+        if (state != "delivered") settled = false;
         if (!settled) break;
       }
       if (!settled) break;
@@ -275,10 +292,8 @@ TEST_F(SaleTest, NothingIsSoldTwiceOrLostThroughCrashes) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 
-  // Every buyer: at most the limit held, every paid order delivered (or refunded when the
-  // payment came after its deadline), every unpaid one expired.
+  // Every buyer: at most the limit held, every paid order delivered, every unpaid one expired.
   std::int64_t delivered = 0;
-  std::int64_t refunded = 0;
   for (Buyer& buyer : buyers) {
     HttpResult orders = buyer.browser->call("GET", "/api/v1/orders");
     ASSERT_EQ(orders.status, 200);
@@ -292,16 +307,15 @@ TEST_F(SaleTest, NothingIsSoldTwiceOrLostThroughCrashes) {
     EXPECT_LE(holding, limit_);
     for (std::int64_t id : buyer.paidOrders) {
       const std::string& state = states[id];
-      EXPECT_TRUE(state == "delivered" || state == "refunded") << id << " is " << state;
+      EXPECT_EQ(state, "delivered") << id;
       delivered += state == "delivered" ? 1 : 0;
-      refunded += state == "refunded" ? 1 : 0;
     }
     for (std::int64_t id : buyer.unpaidOrders) EXPECT_EQ(states[id], "expired") << id;
   }
   EXPECT_EQ(delivered, stock_);
   std::cout << "sale: " << attempts_ << " attempts by " << clients_ << " clients, " << crashes_
-            << " kill -9; " << delivered << " delivered, " << refunded
-            << " refunded (paid after their deadline)\n";
+            << " kill -9; " << delivered << " delivered, " << seen["expired"].get<std::int64_t>()
+            << " orders expired unpaid\n";
 }
 
 }  // namespace

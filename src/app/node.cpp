@@ -48,13 +48,33 @@ core::Result<core::KeyPair> loadOrCreateKey(const fs::path& path, core::SuiteId 
   return pair;
 }
 
-// The sale's background work, a few times a second: unpaid orders past their deadline give
-// their stock back, the sandbox provider delivers its callbacks, paid orders are minted.
+// The sale's background work, each on a thread of its own so that none waits for another:
+// unpaid orders past their deadline give their stock back; the sandbox provider delivers its
+// callbacks (at once again while a full batch was due); paid orders are minted.
 class CommerceWorker {
  public:
   CommerceWorker(platform::Drops& drops, platform::SandboxPayments& sandbox,
-                 platform::Minter& minter)
-      : thread_([this, &drops, &sandbox, &minter] { run(drops, sandbox, minter); }) {}
+                 platform::Minter& minter) {
+    loop([&drops] {
+      report("expiring orders", drops.expireDue().status());
+      return false;
+    });
+    loop([&sandbox] {
+      auto delivered = sandbox.deliverDue(
+          [](const std::string& url, const std::string& body, const std::string& signature) {
+            return api::postTo(url, body, {{platform::kSandboxSignatureHeader, signature}},
+                               std::chrono::seconds(5)) == 200;
+          });
+      report("payment callbacks", delivered.status());
+      return delivered.ok() && delivered->acknowledged > 0 &&
+             static_cast<std::size_t>(delivered->due) >= platform::SandboxOptions().deliveryBatch;
+    });
+    loop([&minter] {
+      auto minted = minter.runOnce();
+      report("minting", minted.status());
+      return minted.ok() && *minted > 0;
+    });
+  }
   ~CommerceWorker() { stop(); }
   CommerceWorker(const CommerceWorker&) = delete;
   CommerceWorker& operator=(const CommerceWorker&) = delete;
@@ -65,34 +85,35 @@ class CommerceWorker {
       stopping_ = true;
     }
     wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    for (auto& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
   }
 
  private:
-  void run(platform::Drops& drops, platform::SandboxPayments& sandbox, platform::Minter& minter) {
-    auto report = [](const char* what, const core::Status& status) {
-      if (!status.isOk()) std::cerr << what << ": " << status.reason() << "\n";
-    };
-    for (;;) {
-      report("expiring orders", drops.expireDue().status());
-      report("payment callbacks",
-             sandbox
-                 .deliverDue([](const std::string& url, const std::string& body,
-                                const std::string& signature) {
-                   return api::postTo(url, body, {{platform::kSandboxSignatureHeader, signature}},
-                                      std::chrono::seconds(5)) == 200;
-                 })
-                 .status());
-      report("minting", minter.runOnce().status());
-      std::unique_lock lock(mutex_);
-      if (wake_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_; })) return;
-    }
+  static void report(const char* what, const core::Status& status) {
+    if (!status.isOk()) std::cerr << what << ": " << status.reason() << "\n";
+  }
+
+  // Runs `round` until stopped: again at once when it says there is more, else after 200 ms.
+  void loop(std::function<bool()> round) {
+    threads_.emplace_back([this, round = std::move(round)] {
+      for (;;) {
+        const bool more = round();
+        std::unique_lock lock(mutex_);
+        if (stopping_) return;
+        if (!more &&
+            wake_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_; })) {
+          return;
+        }
+      }
+    });
   }
 
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 bool parseListen(const std::string& listen, std::string* host, unsigned short* port) {

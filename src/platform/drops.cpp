@@ -395,9 +395,10 @@ core::Result<Order> Drops::pay(std::int64_t userId, std::int64_t orderId,
   Order updated;
   Status status = database_.transaction([&](SqlSession& sql) -> Status {
     // Two payment requests at once: the first to record its payment wins, the other answers
-    // with it (its own provider payment is never shown to anyone and never paid).
+    // with it. An order that expired meanwhile takes no payment at all.
     auto claimed = sql.execute(
-        "UPDATE orders SET payment_id = ?, payment_url = ? WHERE id = ? AND payment_id IS NULL",
+        "UPDATE orders SET payment_id = ?, payment_url = ? WHERE id = ? AND payment_id IS NULL "
+        "AND state = 'pending'",
         {session->paymentId, session->payUrl, orderId});
     if (!claimed) return claimed.status();
     auto order = loadOrder(sql, orderId, true);
@@ -406,6 +407,14 @@ core::Result<Order> Drops::pay(std::int64_t userId, std::int64_t orderId,
     return {};
   });
   if (!status.isOk()) return status;
+  if (updated.paymentId != session->paymentId) {
+    // The losing payment is closed so that it can never be paid; a failure here only leaves an
+    // unreachable page open (its URL was never shown to anyone).
+    (void)payments_.close(session->paymentId);
+    if (updated.state != OrderState::kPending) {
+      return core::failedPrecondition("order-expired", "the time to pay for this order is over");
+    }
+  }
   return updated;
 }
 
@@ -464,25 +473,70 @@ Status Drops::refundPayment(const std::string& paymentId, const std::string& rea
 }
 
 core::Result<int> Drops::expireDue() {
+  struct Due {
+    std::int64_t orderId;
+    std::int64_t dropId;
+    std::string paymentId;  // empty: the buyer never reached the payment page
+  };
+  std::vector<Due> due;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    due.clear();
+    auto rows = session.query(
+        "SELECT id, drop_id, COALESCE(payment_id, '') FROM orders WHERE state = 'pending' AND "
+        "expires_at <= ? ORDER BY expires_at LIMIT ?",
+        {clock_.now().unixMillis(), std::int64_t{kExpireBatch}});
+    if (!rows) return rows.status();
+    for (const SqlRow& row : *rows) due.push_back({row.integer(0), row.integer(1), row.text(2)});
+    return {};
+  });
+  if (!status.isOk()) return status;
+
+  // The payment is closed at the provider before the stock goes back, so that nobody can pay
+  // for a copy sold again to someone else. A buyer who paid just in time (their callback is
+  // still on its way) gets the copy: the provider's answer pays the order now.
+  std::vector<Due> expirable;
+  Status firstFailure;
+  for (const Due& order : due) {
+    if (order.paymentId.empty()) {
+      expirable.push_back(order);
+      continue;
+    }
+    auto closed = payments_.close(order.paymentId);
+    if (!closed && closed.status().reason() != "no-such-payment") {
+      if (firstFailure.isOk()) firstFailure = closed.status();  // tried again next round
+      continue;
+    }
+    if (closed && closed->has_value()) {
+      if (Status paid = applyNotice(**closed); !paid.isOk() && firstFailure.isOk()) {
+        firstFailure = paid;
+      }
+      continue;
+    }
+    expirable.push_back(order);
+  }
+
   int expired = 0;
   std::map<std::int64_t, std::int64_t> released;
-  Status status = database_.transaction([&](SqlSession& session) -> Status {
+  status = database_.transaction([&](SqlSession& session) -> Status {
     expired = 0;
     released.clear();
     const core::Timestamp now = clock_.now();
-    auto due = session.query(
-        "SELECT id, drop_id FROM orders WHERE state = 'pending' AND expires_at <= ? ORDER BY "
-        "expires_at LIMIT ?",
-        {now.unixMillis(), std::int64_t{kExpireBatch}});
-    if (!due) return due.status();
-    for (const SqlRow& row : *due) {
-      Status moved = recordOrderState(session, row.integer(0), OrderState::kExpired,
+    for (const Due& order : expirable) {
+      // Paid meanwhile, or a payment started after the list was read (closed next round).
+      auto current = session.query(
+          "SELECT state, COALESCE(payment_id, '') FROM orders WHERE id = ?", {order.orderId});
+      if (!current) return current.status();
+      if (current->empty() || current->front().text(0) != "pending" ||
+          current->front().text(1) != order.paymentId) {
+        continue;
+      }
+      Status moved = recordOrderState(session, order.orderId, OrderState::kExpired,
                                       "not paid in time; stock released", now);
       if (!moved.isOk()) return moved;
-      auto freed = session.execute("UPDATE drops SET reserved = reserved - 1 WHERE id = ?",
-                                   {row.integer(1)});
+      auto freed =
+          session.execute("UPDATE drops SET reserved = reserved - 1 WHERE id = ?", {order.dropId});
       if (!freed) return freed.status();
-      ++released[row.integer(1)];
+      ++released[order.dropId];
       ++expired;
     }
     return {};
@@ -492,6 +546,7 @@ core::Result<int> Drops::expireDue() {
     std::lock_guard lock(hintsMutex_);
     for (const auto& [dropId, count] : released) hints_.erase(dropId);
   }
+  if (!firstFailure.isOk() && expired == 0) return firstFailure;
   return expired;
 }
 

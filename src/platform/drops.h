@@ -6,7 +6,8 @@
 //   pay         → a payment at the provider; the buyer pays on the provider's page
 //   notice      → a verified "paid" callback moves the order to "paid" once, however often it
 //                 comes; a payment that arrives after the deadline is refunded
-//   expireDue   → unpaid orders past their deadline become "expired" and give their stock back
+//   expireDue   → unpaid orders past their deadline have their payment closed at the provider,
+//                 become "expired" and give their stock back (one paid just in time is paid)
 //   Minter      → paid orders become mint transactions (minter.h): "minting", then "delivered"
 //                 with the token's serial, transaction and block
 //
@@ -146,7 +147,9 @@ class Drops {
   // applied before is a success that changes nothing.
   core::Status applyNotice(const PaymentNotice& notice);
 
-  // Expires unpaid orders past their deadline; returns how many.
+  // Expires unpaid orders past their deadline, closing their payments at the provider first;
+  // returns how many expired. An order whose payment the provider could not close stays
+  // pending and is tried again next time.
   core::Result<int> expireDue();
 
   // Operator's refund of a paid order not yet minted, or of one the chain refused to mint.

@@ -1,6 +1,7 @@
 #include <platform/drops.h>
 
 #include <array>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -81,7 +82,7 @@ class DropsTest : public CatalogTest {
           return notice.ok() && drops_->applyNotice(*notice).isOk();
         });
     EXPECT_TRUE(delivered.ok());
-    return delivered.ok() ? *delivered : -1;
+    return delivered.ok() ? delivered->acknowledged : -1;
   }
 
   // Places and pays an order; returns it paid.
@@ -221,7 +222,7 @@ TEST_P(DropsTest, EveryRefusalHasItsReasonAndStoresNothing) {
   EXPECT_EQ(testing::countRows(*database_, "SELECT COUNT(*) FROM orders"), 3);
 }
 
-TEST_P(DropsTest, UnpaidOrdersExpireAndGiveTheirStockBackAndLatePaymentsAreRefunded) {
+TEST_P(DropsTest, UnpaidOrdersExpireClosingTheirPaymentAndGiveTheirStockBack) {
   auto drop = drops_->create(operator_, dropFields(1));
   ASSERT_TRUE(drop.ok());
   const std::int64_t alice = buyer(1);
@@ -241,12 +242,79 @@ TEST_P(DropsTest, UnpaidOrdersExpireAndGiveTheirStockBackAndLatePaymentsAreRefun
   auto bobs = drops_->placeOrder(bob, drop->id, "b");
   ASSERT_TRUE(bobs.ok()) << bobs.status().toString();
 
-  // Alice pays the old page anyway: the money goes back.
-  ASSERT_TRUE(sandbox_->pay(started->paymentId).ok());
-  EXPECT_GT(deliverCallbacks(), 0);
-  EXPECT_EQ(drops_->order(alice, order->id)->state, OrderState::kRefunded);
-  EXPECT_EQ(sandbox_->payment(started->paymentId)->state, "refunded");
+  // The old payment page was closed with the order: Alice cannot pay for Bob's copy.
+  EXPECT_EQ(sandbox_->payment(started->paymentId)->state, "cancelled");
+  EXPECT_EQ(sandbox_->pay(started->paymentId).status().reason(), "payment-closed");
+  EXPECT_EQ(deliverCallbacks(), 0);
   EXPECT_EQ(drops_->find(drop->id)->reserved, 1u);  // Bob's, untouched
+}
+
+TEST_P(DropsTest, APaymentMadeInTimeCountsEvenWhenItsCallbackComesAfterTheDeadline) {
+  auto drop = drops_->create(operator_, dropFields(1));
+  ASSERT_TRUE(drop.ok());
+  const std::int64_t alice = buyer(1);
+  auto order = drops_->placeOrder(alice, drop->id, "a");
+  auto started = drops_->pay(alice, order->id, "x");
+  ASSERT_TRUE(started.ok());
+  ASSERT_TRUE(sandbox_->pay(started->paymentId).ok());  // its callback is not delivered yet
+  clock_.advance(std::chrono::minutes(5));
+  EXPECT_EQ(*drops_->expireDue(), 0);
+  auto paid = drops_->order(alice, order->id);
+  EXPECT_EQ(paid->state, OrderState::kPaid);
+  EXPECT_GT(deliverCallbacks(), 0);  // the late callback changes nothing more
+  paid = drops_->order(alice, order->id);
+  EXPECT_EQ(paid->state, OrderState::kPaid);
+  EXPECT_EQ(paid->history.size(), 2u);
+  EXPECT_EQ(sandbox_->payment(started->paymentId)->state, "paid");
+  EXPECT_EQ(drops_->find(drop->id)->reserved, 1u);
+}
+
+// A gateway that says it closed a payment but did not (a race on its side): the platform must
+// still never keep money for a copy it gave back.
+class GatewayThatFailsToClose final : public PaymentProvider {
+ public:
+  explicit GatewayThatFailsToClose(SandboxPayments& sandbox) : sandbox_(sandbox) {}
+  std::string_view name() const override { return "leaky"; }
+  core::Result<PaymentSession> createPayment(const PaymentRequest& request) override {
+    return sandbox_.createPayment(request);
+  }
+  core::Result<PaymentNotice> verifyCallback(
+      std::string_view body, const std::map<std::string, std::string>& headers) override {
+    return sandbox_.verifyCallback(body, headers);
+  }
+  core::Status refund(const std::string& paymentId, const std::string& reason) override {
+    return sandbox_.refund(paymentId, reason);
+  }
+  core::Result<std::optional<PaymentNotice>> close(const std::string&) override {
+    return std::optional<PaymentNotice>();
+  }
+
+ private:
+  SandboxPayments& sandbox_;
+};
+
+TEST_P(DropsTest, APaymentThatArrivesAfterTheOrderExpiredIsRefunded) {
+  GatewayThatFailsToClose gateway(*sandbox_);
+  Drops drops(*database_, *accounts_, *catalog_, gateway, clock_);
+  auto drop = drops.create(operator_, dropFields(1));
+  ASSERT_TRUE(drop.ok());
+  const std::int64_t alice = buyer(1);
+  auto order = drops.placeOrder(alice, drop->id, "a");
+  auto started = drops.pay(alice, order->id, "x");
+  ASSERT_TRUE(started.ok());
+  clock_.advance(std::chrono::minutes(5));
+  EXPECT_EQ(*drops.expireDue(), 1);
+  ASSERT_TRUE(sandbox_->pay(started->paymentId).ok());
+  auto delivered = sandbox_->deliverDue(
+      [&](const std::string&, const std::string& body, const std::string& signature) {
+        auto notice = sandbox_->verifyCallback(body, {{kSandboxSignatureHeader, signature}});
+        return notice.ok() && drops.applyNotice(*notice).isOk();
+      });
+  ASSERT_TRUE(delivered.ok());
+  EXPECT_GT(delivered->acknowledged, 0);
+  EXPECT_EQ(drops.order(alice, order->id)->state, OrderState::kRefunded);
+  EXPECT_EQ(sandbox_->payment(started->paymentId)->state, "refunded");
+  EXPECT_EQ(drops.find(drop->id)->reserved, 0u);
 }
 
 TEST_P(DropsTest, CallbacksChangeStateOnceAndForgedOrAlteredOnesNever) {
@@ -260,9 +328,11 @@ TEST_P(DropsTest, CallbacksChangeStateOnceAndForgedOrAlteredOnesNever) {
   // Capture the genuine callback instead of delivering it.
   std::string genuine;
   std::string signature;
+  std::mutex captured;  // the sandbox sends from several threads
   ASSERT_TRUE(
       sandbox_
           ->deliverDue([&](const std::string&, const std::string& body, const std::string& sig) {
+            std::lock_guard lock(captured);
             genuine = body;
             signature = sig;
             return true;

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include <core/bytes.h>
@@ -201,8 +203,8 @@ core::Result<SandboxPayments::PaymentView> SandboxPayments::payment(const std::s
   return view;
 }
 
-core::Result<SandboxPayments::PaymentView> SandboxPayments::close(const std::string& paymentId,
-                                                                  const std::string& toState) {
+core::Result<SandboxPayments::PaymentView> SandboxPayments::settle(const std::string& paymentId,
+                                                                   const std::string& toState) {
   PaymentView view;
   Status status = database_.transaction([&](SqlSession& session) -> Status {
     auto loaded = loadPayment(session, paymentId);
@@ -223,11 +225,34 @@ core::Result<SandboxPayments::PaymentView> SandboxPayments::close(const std::str
 }
 
 core::Result<SandboxPayments::PaymentView> SandboxPayments::pay(const std::string& paymentId) {
-  return close(paymentId, "paid");
+  return settle(paymentId, "paid");
 }
 
 core::Result<SandboxPayments::PaymentView> SandboxPayments::cancel(const std::string& paymentId) {
-  return close(paymentId, "cancelled");
+  return settle(paymentId, "cancelled");
+}
+
+core::Result<std::optional<PaymentNotice>> SandboxPayments::close(const std::string& paymentId) {
+  std::optional<PaymentNotice> paid;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    paid.reset();
+    auto loaded = loadPayment(session, paymentId);
+    if (!loaded) return loaded.status();
+    if (loaded->state == "paid") {
+      // What a gateway's query answers: the same facts as the callback, under a notice id of
+      // its own so that asking twice applies once.
+      paid = PaymentNotice{"query_" + paymentId, paymentId, loaded->merchantReference,
+                           loaded->amount,       "CNY",     PaymentEvent::kPaid};
+      return {};
+    }
+    if (loaded->state != "open") return {};  // cancelled or refunded: nothing can be paid
+    auto updated = session.execute(
+        "UPDATE sandbox_payments SET state = 'cancelled', updated_at = ? WHERE id = ?",
+        {clock_.now().unixMillis(), paymentId});
+    return updated ? Status() : updated.status();
+  });
+  if (!status.isOk()) return status;
+  return paid;
 }
 
 Status SandboxPayments::refund(const std::string& paymentId, const std::string& reason) {
@@ -249,7 +274,7 @@ Status SandboxPayments::refund(const std::string& paymentId, const std::string& 
   });
 }
 
-core::Result<int> SandboxPayments::deliverDue(const Post& post) {
+core::Result<SandboxPayments::Deliveries> SandboxPayments::deliverDue(const Post& post) {
   struct Due {
     std::int64_t id;
     std::string notifyUrl;
@@ -262,8 +287,9 @@ core::Result<int> SandboxPayments::deliverDue(const Post& post) {
     due.clear();
     auto rows = session.query(
         "SELECT id, notify_url, body, attempts FROM sandbox_callbacks WHERE delivered_at IS NULL "
-        "AND next_attempt_at <= ? AND attempts < ? ORDER BY id LIMIT 200",
-        {now, std::int64_t{options_.maxAttempts}});
+        "AND next_attempt_at <= ? AND attempts < ? ORDER BY id LIMIT ?",
+        {now, std::int64_t{options_.maxAttempts},
+         static_cast<std::int64_t>(options_.deliveryBatch)});
     if (!rows) return rows.status();
     for (const SqlRow& row : *rows) {
       due.push_back({row.integer(0), row.text(1), row.text(2), row.integer(3)});
@@ -271,31 +297,50 @@ core::Result<int> SandboxPayments::deliverDue(const Post& post) {
     return {};
   });
   if (!status.isOk()) return status;
-  int acknowledged = 0;
+  // Sent in parallel, as a provider's delivery fleet would: one slow merchant answer must not
+  // hold up the rest. Then one transaction records every outcome.
   const std::string base = baseUrl();
-  for (const Due& callback : due) {
-    const std::string url =
-        callback.notifyUrl.starts_with("/") ? base + callback.notifyUrl : callback.notifyUrl;
-    const bool ok = post(url, callback.body, sign(callback.body));
-    acknowledged += ok ? 1 : 0;
-    const std::int64_t backoff =
-        std::min(options_.retryDelay.count() << std::min<std::int64_t>(callback.attempts, 16),
-                 kMaxRetryDelayMillis);
-    Status saved = database_.transaction([&](SqlSession& session) -> Status {
-      auto updated =
-          ok ? session.execute(
-                   "UPDATE sandbox_callbacks SET attempts = attempts + 1, delivered_at = ? WHERE "
-                   "id = ?",
-                   {clock_.now().unixMillis(), callback.id})
-             : session.execute(
-                   "UPDATE sandbox_callbacks SET attempts = attempts + 1, next_attempt_at = ? "
-                   "WHERE id = ?",
-                   {clock_.now().unixMillis() + backoff, callback.id});
-      return updated ? Status() : updated.status();
+  std::vector<char> acknowledgedBy(due.size(), 0);
+  const std::size_t senders = std::min<std::size_t>(
+      due.size(), static_cast<std::size_t>(std::max(1, options_.parallelDeliveries)));
+  std::vector<std::thread> threads;
+  threads.reserve(senders);
+  for (std::size_t sender = 0; sender < senders; ++sender) {
+    threads.emplace_back([&, sender] {
+      for (std::size_t i = sender; i < due.size(); i += senders) {
+        const std::string& notifyUrl = due[i].notifyUrl;
+        const std::string url = notifyUrl.starts_with("/") ? base + notifyUrl : notifyUrl;
+        acknowledgedBy[i] = post(url, due[i].body, sign(due[i].body)) ? 1 : 0;
+      }
     });
-    if (!saved.isOk()) return saved;
   }
-  return acknowledged;
+  for (auto& thread : threads) thread.join();
+  int acknowledged = 0;
+  Status saved = database_.transaction([&](SqlSession& session) -> Status {
+    acknowledged = 0;
+    const std::int64_t at = clock_.now().unixMillis();
+    for (std::size_t i = 0; i < due.size(); ++i) {
+      const Due& callback = due[i];
+      const std::int64_t backoff =
+          std::min(options_.retryDelay.count() << std::min<std::int64_t>(callback.attempts, 16),
+                   kMaxRetryDelayMillis);
+      auto updated =
+          acknowledgedBy[i] != 0
+              ? session.execute(
+                    "UPDATE sandbox_callbacks SET attempts = attempts + 1, delivered_at = ? WHERE "
+                    "id = ?",
+                    {at, callback.id})
+              : session.execute(
+                    "UPDATE sandbox_callbacks SET attempts = attempts + 1, next_attempt_at = ? "
+                    "WHERE id = ?",
+                    {at + backoff, callback.id});
+      if (!updated) return updated.status();
+      acknowledged += acknowledgedBy[i];
+    }
+    return {};
+  });
+  if (!saved.isOk()) return saved;
+  return Deliveries{static_cast<int>(due.size()), acknowledged};
 }
 
 }  // namespace jiancang::platform

@@ -61,6 +61,11 @@ class PaymentProvider {
       std::string_view body, const std::map<std::string, std::string>& headers) = 0;
   // Refunds a paid payment in full ("payment-not-paid" if it is not).
   virtual core::Status refund(const std::string& paymentId, const std::string& reason) = 0;
+  // Closes an unpaid payment so that it can no longer be paid, as a merchant does when an
+  // order's time to pay is over (a real gateway's "close trade"). Closing a closed payment is a
+  // success. When the buyer paid first, answers the paid notice instead (its callback comes as
+  // well; the notice lets the order be paid now rather than refunded when the callback is late).
+  virtual core::Result<std::optional<PaymentNotice>> close(const std::string& paymentId) = 0;
 };
 
 // The sandbox provider. Its payments and pending callbacks live in the platform's database (as
@@ -72,6 +77,8 @@ struct SandboxOptions {
   int deliveriesPerNotice = 2;  // each callback is sent this many times: at least once, often twice
   core::Duration retryDelay = std::chrono::seconds(2);  // after a failed delivery, doubling
   int maxAttempts = 12;
+  int parallelDeliveries = 16;  // callbacks sent at once
+  std::size_t deliveryBatch = 500;
 };
 
 // The header that carries a callback's signature: hex HMAC-SHA256 over the body.
@@ -89,6 +96,7 @@ class SandboxPayments final : public PaymentProvider {
   core::Result<PaymentNotice> verifyCallback(
       std::string_view body, const std::map<std::string, std::string>& headers) override;
   core::Status refund(const std::string& paymentId, const std::string& reason) override;
+  core::Result<std::optional<PaymentNotice>> close(const std::string& paymentId) override;
 
   // What the payment page shows.
   struct PaymentView {
@@ -105,11 +113,16 @@ class SandboxPayments final : public PaymentProvider {
   core::Result<PaymentView> pay(const std::string& paymentId);
   core::Result<PaymentView> cancel(const std::string& paymentId);
 
-  // Sends every callback that is due through `post` (body, signature) → whether the merchant
-  // acknowledged it. Returns how many deliveries were acknowledged.
+  // Sends the callbacks that are due (up to a batch) through `post` (URL, body, signature) →
+  // whether the merchant acknowledged it; `post` is called from several threads at once.
+  // Returns how many were due, and how many of them acknowledged.
   using Post = std::function<bool(const std::string& notifyUrl, const std::string& body,
                                   const std::string& signature)>;
-  core::Result<int> deliverDue(const Post& post);
+  struct Deliveries {
+    int due = 0;
+    int acknowledged = 0;
+  };
+  core::Result<Deliveries> deliverDue(const Post& post);
 
   // Signs `body` as the sandbox does (tests forge and alter callbacks with it).
   std::string sign(std::string_view body) const;
@@ -122,7 +135,7 @@ class SandboxPayments final : public PaymentProvider {
                   core::Bytes key)
       : database_(database), clock_(clock), options_(std::move(options)), key_(std::move(key)) {}
   core::Status queueNotice(SqlSession& session, const PaymentView& payment, PaymentEvent event);
-  core::Result<PaymentView> close(const std::string& paymentId, const std::string& toState);
+  core::Result<PaymentView> settle(const std::string& paymentId, const std::string& toState);
   std::string baseUrl() const;
 
   Database& database_;

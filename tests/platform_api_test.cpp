@@ -1,9 +1,12 @@
 // The platform's accounts API through the real binary: `jiancang up` on SQLite, and two
 // instances sharing one real PostgreSQL. Every refusal has its own status and code and stores
 // nothing; what the node logged is kept for the suite-wide check that no secret reached a log.
+#include <algorithm>
+#include <map>
 #include <regex>
 #include <thread>
 
+#include <core/crypto.h>
 #include <gtest/gtest.h>
 
 #include "support/node_harness.h"
@@ -486,6 +489,98 @@ std::int64_t nowMillis() {
       .count();
 }
 
+// The waiting room through the real binary: collectors join before the start, the node draws
+// their places at the start, and anyone can recompute every place from the revealed seed.
+TEST_F(PlatformApiTest, TheWaitingRoomIsDrawnAtTheStartAndAnyoneCanRecomputeIt) {
+  Browser admin(node_->port());
+  ASSERT_NO_FATAL_FAILURE(signInAsOperator(admin));
+  std::string failure;
+  const std::int64_t series = publishSeries(admin, node_->port(), 100, &failure);
+  ASSERT_GT(series, 0) << failure;
+  const std::int64_t startsAt = nowMillis() + 4'000;
+  HttpResult created = admin.call("POST", "/api/v1/drops",
+                                  {{"series_draft_id", series},
+                                   {"title", "排队首发"},
+                                   {"price_fen", 990},
+                                   {"stock", 10},
+                                   {"starts_at", startsAt},
+                                   {"ends_at", startsAt + 3'600'000},
+                                   {"admit_per_second", 2}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const json dropJson = created.json()["drop"];
+  EXPECT_TRUE(dropJson["queue_seed"].is_null());
+  EXPECT_EQ(dropJson["admit_per_second"], 2);
+  const std::string drop = "/api/v1/drops/" + std::to_string(dropJson["id"].get<int>());
+
+  std::vector<std::unique_ptr<Browser>> entrants;
+  std::map<std::string, std::size_t> byAddress;
+  for (int i = 0; i < 6; ++i) {
+    auto browser = std::make_unique<Browser>(node_->port());
+    ASSERT_EQ(browser
+                  ->call("POST", "/api/v1/auth/register",
+                         {{"phone", "1370000000" + std::to_string(i)}, {"password", "queue pass"}})
+                  .status,
+              201);
+    const std::string number = identityNumber(500 + i);
+    recordSecret(number);
+    ASSERT_EQ(
+        browser->call("POST", "/api/v1/me/identity", {{"name", "李四"}, {"id_number", number}})
+            .status,
+        200);
+    HttpResult joined = browser->call("POST", drop + "/queue");
+    ASSERT_EQ(joined.status, 200) << joined.body;
+    EXPECT_TRUE(joined.json()["place"]["position"].is_null());  // drawn at the start
+    byAddress[browser->call("GET", "/api/v1/me").json()["user"]["address"]] = entrants.size();
+    entrants.push_back(std::move(browser));
+  }
+  recordSecret("queue pass");
+  HttpClient anyone(node_->port());
+  EXPECT_TRUE(anyone.get(drop + "/queue/draw").json()["seed"].is_null());
+  EXPECT_EQ(anyone.get(drop + "/queue/draw").json()["entrants_total"], 6);
+
+  // The node draws at the start by itself.
+  json draw;
+  for (int wait = 0; wait < 200 && !draw.contains("drawn_at"); ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    json seen = anyone.get(drop + "/queue/draw").json();
+    if (!seen["seed"].is_null()) draw = seen;
+  }
+  ASSERT_TRUE(draw.contains("seed")) << "no draw within 10 s of the start";
+  auto seed = core::Hash256::fromHex(draw["seed"].get<std::string>());
+  ASSERT_TRUE(seed.ok());
+  const core::CryptoSuite& suite = core::cryptoSuite(core::SuiteId::kEd25519Sha256);
+  EXPECT_EQ(suite.hash({core::asBytes("jiancang/seed-commitment/v1"), seed->view()}).hex(),
+            dropJson["queue_commitment"]);
+  std::vector<std::pair<std::string, std::string>> keyed;  // key, address
+  for (const auto& [address, index] : byAddress) {
+    auto bytes = core::fromHex(address);
+    ASSERT_TRUE(bytes.ok());
+    keyed.emplace_back(suite.hash({core::asBytes("jiancang/queue/v1"), seed->view(), *bytes}).hex(),
+                       address);
+  }
+  std::sort(keyed.begin(), keyed.end());
+  ASSERT_EQ(draw["entrants"].size(), keyed.size());
+  for (std::size_t i = 0; i < keyed.size(); ++i) {
+    EXPECT_EQ(draw["entrants"][i]["address"], keyed[i].second);
+    EXPECT_EQ(draw["entrants"][i]["position"], i + 1);
+    // Each entrant sees the same place; two a second are let in.
+    Browser& entrant = *entrants[byAddress[keyed[i].second]];
+    json place = entrant.call("GET", drop + "/queue").json()["place"];
+    EXPECT_EQ(place["position"], i + 1);
+    EXPECT_EQ(place["admitted_at"],
+              startsAt + (i < 2 ? 0 : static_cast<std::int64_t>(i - 1) * 500));
+  }
+  // The last place is let in two seconds after the start: ordering before then is refused.
+  Browser& last = *entrants[byAddress[keyed.back().second]];
+  HttpResult early = last.call("POST", drop + "/orders", {}, {{"Idempotency-Key", "q"}});
+  if (nowMillis() < startsAt + 2'000) {
+    EXPECT_EQ(codeOf(early), "queue-not-reached") << early.body;
+  }
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(std::max<std::int64_t>(0, startsAt + 2'100 - nowMillis())));
+  EXPECT_EQ(last.call("POST", drop + "/orders", {}, {{"Idempotency-Key", "q"}}).status, 201);
+}
+
 // The whole sale through the real binary: a drop, an order, the sandbox provider's own page,
 // its signed callback to the node, the mint, and the token on chain in the buyer's name.
 TEST_F(PlatformApiTest, ABuyerOrdersPaysOnTheSandboxPageAndReceivesTheToken) {
@@ -529,10 +624,30 @@ TEST_F(PlatformApiTest, ABuyerOrdersPaysOnTheSandboxPageAndReceivesTheToken) {
   EXPECT_EQ(alice.call("POST", drop, dropBody).status, 405);
   EXPECT_EQ(codeOf(alice.call("POST", drop + "/orders", {}, {{"Idempotency-Key", "k1"}})),
             "identity-required");
+  EXPECT_EQ(codeOf(alice.call("POST", drop + "/queue")), "identity-required");
   ASSERT_EQ(alice.call("POST", "/api/v1/me/identity", {{"name", "张三"}, {"id_number", kIdNumber}})
                 .status,
             200);
   EXPECT_EQ(codeOf(alice.call("POST", drop + "/orders")), "idempotency-key");
+  // Through the waiting room: the drop has started, so the place is the next one, let in at once.
+  EXPECT_EQ(codeOf(alice.call("POST", drop + "/orders", {}, {{"Idempotency-Key", "k1"}})),
+            "queue-required");
+  EXPECT_EQ(codeOf(alice.call("GET", drop + "/queue")), "not-in-queue");
+  HttpResult joined = alice.call("POST", drop + "/queue");
+  ASSERT_EQ(joined.status, 200) << joined.body;
+  EXPECT_EQ(joined.json()["place"]["position"], 1);
+  EXPECT_EQ(joined.json()["place"]["admitted"], true);
+  EXPECT_EQ(alice.call("GET", drop + "/queue").json()["place"]["position"], 1);
+  HttpResult draw = anyone.get(drop + "/queue/draw");
+  ASSERT_EQ(draw.status, 200) << draw.body;
+  EXPECT_EQ(draw.json()["commitment"], shown.json()["drop"]["queue_commitment"]);
+  EXPECT_TRUE(draw.json()["seed"].is_string()) << draw.body;  // revealed: the drop has started
+  ASSERT_EQ(draw.json()["entrants"].size(), 1u);
+  EXPECT_EQ(draw.json()["entrants"][0]["address"],
+            alice.call("GET", "/api/v1/me").json()["user"]["address"]);
+  EXPECT_EQ(codeOf(anyone.get(drop + "/queue/draw?limit=0")), "page-out-of-range");
+  EXPECT_EQ(codeOf(anyone.get(drop + "/queue/draw?from=x")), "page-out-of-range");
+  EXPECT_EQ(codeOf(anyone.get("/api/v1/drops/999/queue/draw")), "no-such-drop");
   HttpResult ordered = alice.call("POST", drop + "/orders", {}, {{"Idempotency-Key", "k1"}});
   ASSERT_EQ(ordered.status, 201) << ordered.body;
   EXPECT_EQ(ordered.json()["order"]["state"], "pending");

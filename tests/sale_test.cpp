@@ -215,6 +215,7 @@ TEST_F(SaleTest, NothingIsSoldTwiceOrLostThroughCrashes) {
                   ->call("POST", "/api/v1/me/identity", {{"name", "张三"}, {"id_number", number}})
                   .status,
               200);
+    ASSERT_EQ(buyer.browser->call("POST", drop + "/queue").status, 200);
   }
   recordSecret("buyer password");
 

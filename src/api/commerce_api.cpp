@@ -58,19 +58,36 @@ std::string dropState(const platform::Drop& drop, core::Timestamp now) {
 }
 
 json dropJson(const platform::Drop& drop) {
-  return json{{"id", drop.id},
-              {"series_draft_id", drop.seriesDraftId},
-              {"series_id", drop.seriesId},
-              {"title", drop.title},
-              {"price_fen", drop.price.value()},
-              {"price", drop.price.toYuanString()},
-              {"stock", drop.stock},
-              {"available", drop.stock - std::min(drop.reserved, drop.stock)},
-              {"per_identity_limit", drop.perIdentityLimit},
-              {"starts_at", drop.startsAt.unixMillis()},
-              {"ends_at", drop.endsAt.unixMillis()},
-              {"payment_window_seconds", drop.paymentWindow.count() / 1000},
-              {"state", dropState(drop, core::SystemClock().now())}};
+  json out{{"id", drop.id},
+           {"series_draft_id", drop.seriesDraftId},
+           {"series_id", drop.seriesId},
+           {"title", drop.title},
+           {"price_fen", drop.price.value()},
+           {"price", drop.price.toYuanString()},
+           {"stock", drop.stock},
+           {"available", drop.stock - std::min(drop.reserved, drop.stock)},
+           {"per_identity_limit", drop.perIdentityLimit},
+           {"starts_at", drop.startsAt.unixMillis()},
+           {"ends_at", drop.endsAt.unixMillis()},
+           {"payment_window_seconds", drop.paymentWindow.count() / 1000},
+           {"state", dropState(drop, core::SystemClock().now())}};
+  if (drop.queue.enabled) {
+    out["admit_per_second"] = drop.queue.admitPerSecond;
+    out["queue_commitment"] = drop.queue.commitment.hex();
+    out["queue_seed"] = drop.queue.seed ? json(drop.queue.seed->hex()) : json(nullptr);
+  }
+  return out;
+}
+
+json placeJson(const platform::QueuePlace& place) {
+  json out{{"drop_id", place.dropId},
+           {"position", place.position == 0 ? json(nullptr) : json(place.position)},
+           {"drawn", place.drawn},
+           {"joined_at", place.joinedAt.unixMillis()},
+           {"admitted_through", place.admittedThrough},
+           {"admitted", place.admitted}};
+  out["admitted_at"] = place.admittedAt ? json(place.admittedAt->unixMillis()) : json(nullptr);
+  return out;
 }
 
 json orderJson(const platform::Order& order) {
@@ -121,10 +138,11 @@ std::string formField(std::string_view body, std::string_view name) {
 
 class CommerceApi::Impl {
  public:
-  Impl(platform::Accounts& accounts, platform::Drops& drops, platform::SandboxPayments& sandbox,
-       unsigned workerThreads)
+  Impl(platform::Accounts& accounts, platform::Drops& drops, platform::WaitingRoom& waitingRoom,
+       platform::SandboxPayments& sandbox, unsigned workerThreads)
       : accounts_(accounts),
         drops_(drops),
+        waitingRoom_(waitingRoom),
         sandbox_(sandbox),
         workers_(std::max(1u, workerThreads)) {}
 
@@ -172,6 +190,10 @@ class CommerceApi::Impl {
     if (parts[0] == "drops" && parts.size() <= 2 && isGet(request)) {
       return publicDrops(exchange, parts);
     }
+    if (parts[0] == "drops" && parts.size() == 4 && parts[2] == "queue" && parts[3] == "draw") {
+      if (!isGet(request)) return notAllowed(exchange, "GET");
+      return queueDraw(exchange, parts);
+    }
     auto session = authenticateRequest(exchange, accounts_);
     if (!session) return;
     if (parts[0] == "drops") return dropsWrite(exchange, *session, parts);
@@ -196,6 +218,43 @@ class CommerceApi::Impl {
     exchange.respond(jsonResponse(200, json{{"drop", dropJson(*drop)}}));
   }
 
+  // Public: the committed seed, revealed at the draw, and a page of entrants by place.
+  void queueDraw(Exchange& exchange, const std::vector<std::string_view>& parts) {
+    const HttpRequest& request = exchange.request();
+    auto id = parseId(parts[1]);
+    if (!id)
+      return exchange.respond(errorResponse(request, 400, "bad-id", "a drop id is a number"));
+    auto number = [&](const char* name, std::uint64_t fallback) -> std::optional<std::uint64_t> {
+      auto found = request.query.find(name);
+      if (found == request.query.end()) return fallback;
+      auto parsed = parseId(found->second);
+      if (!parsed) return std::nullopt;
+      return static_cast<std::uint64_t>(*parsed);
+    };
+    const auto from = number("from", 1);
+    const auto limit = number("limit", 1'000);
+    if (!from || !limit) {
+      return exchange.respond(
+          errorResponse(request, 400, "page-out-of-range", "from and limit are whole numbers"));
+    }
+    auto draw = waitingRoom_.draw(*id, *from, *limit);
+    if (!draw) return exchange.respond(errorResponse(request, draw.status()));
+    json entrants = json::array();
+    for (const auto& entrant : draw->page) {
+      entrants.push_back({{"position", entrant.position},
+                          {"address", entrant.address.hex()},
+                          {"drawn", entrant.drawn}});
+    }
+    exchange.respond(jsonResponse(
+        200, json{{"drop_id", *id},
+                  {"commitment", draw->commitment.hex()},
+                  {"seed", draw->seed ? json(draw->seed->hex()) : json(nullptr)},
+                  {"drawn_at", draw->drawnAt ? json(draw->drawnAt->unixMillis()) : json(nullptr)},
+                  {"entrants_total", draw->entrants},
+                  {"drawn_total", draw->drawnEntrants},
+                  {"entrants", entrants}}));
+  }
+
   void dropsWrite(Exchange& exchange, const platform::AuthenticatedSession& session,
                   const std::vector<std::string_view>& parts) {
     const HttpRequest& request = exchange.request();
@@ -208,6 +267,18 @@ class CommerceApi::Impl {
       return exchange.respond(errorResponse(request, 400, "bad-id", "a drop id is a number"));
     }
     if (parts.size() == 2) return notAllowed(exchange, "GET");
+    if (parts[2] == "queue") {
+      if (request.method != "POST" && !isGet(request)) return notAllowed(exchange, "GET, POST");
+      const bool joining = request.method == "POST";
+      auto place = joining ? waitingRoom_.join(session.user.id, *id)
+                           : waitingRoom_.place(session.user.id, *id);
+      if (!place) {
+        HttpResponse response = errorResponse(request, place.status());
+        if (place.status().reason() == "sold-out") response.status = 409;
+        return exchange.respond(std::move(response));
+      }
+      return exchange.respond(jsonResponse(200, json{{"place", placeJson(*place)}}));
+    }
     if (parts[2] == "figures") {
       if (!isGet(request)) return notAllowed(exchange, "GET");
       if (!session.user.hasRole(platform::kRoleOperator)) {
@@ -260,9 +331,11 @@ class CommerceApi::Impl {
     auto starts = body->number(document, "starts_at", kMaxTimestampMillis);
     auto ends = body->number(document, "ends_at", kMaxTimestampMillis);
     auto window = body->number(document, "payment_window_seconds", 86'400, 300);
+    auto admit = body->number(document, "admit_per_second", UINT32_MAX,
+                              platform::WaitingRoom::kDefaultAdmitPerSecond);
     for (const core::Status& status :
          {title.status(), series.status(), price.status(), stock.status(), limit.status(),
-          starts.status(), ends.status(), window.status()}) {
+          starts.status(), ends.status(), window.status(), admit.status()}) {
       if (!status.isOk()) return exchange.respond(errorResponse(request, status));
     }
     platform::DropFields fields;
@@ -274,6 +347,7 @@ class CommerceApi::Impl {
     fields.startsAt = core::Timestamp::fromUnixMillis(static_cast<std::int64_t>(*starts));
     fields.endsAt = core::Timestamp::fromUnixMillis(static_cast<std::int64_t>(*ends));
     fields.paymentWindow = std::chrono::seconds(*window);
+    fields.admitPerSecond = static_cast<std::uint32_t>(*admit);
     auto drop = drops_.create(session.user.id, fields);
     if (!drop) return exchange.respond(errorResponse(request, drop.status()));
     exchange.respond(jsonResponse(201, json{{"drop", dropJson(*drop)}}));
@@ -382,13 +456,15 @@ class CommerceApi::Impl {
 
   platform::Accounts& accounts_;
   platform::Drops& drops_;
+  platform::WaitingRoom& waitingRoom_;
   platform::SandboxPayments& sandbox_;
   boost::asio::thread_pool workers_;
 };
 
 CommerceApi::CommerceApi(platform::Accounts& accounts, platform::Drops& drops,
-                         platform::SandboxPayments& sandbox, unsigned workerThreads)
-    : impl_(std::make_unique<Impl>(accounts, drops, sandbox, workerThreads)) {}
+                         platform::WaitingRoom& waitingRoom, platform::SandboxPayments& sandbox,
+                         unsigned workerThreads)
+    : impl_(std::make_unique<Impl>(accounts, drops, waitingRoom, sandbox, workerThreads)) {}
 
 CommerceApi::~CommerceApi() { impl_->stop(); }
 

@@ -4,6 +4,8 @@
 //   GET  /api/v1/drops, /api/v1/drops/{id}        public: price, window, stock left, state
 //   POST /api/v1/drops                            operator: a drop of a published series
 //   GET  /api/v1/drops/{id}/figures               operator: attempts, pending, paid, delivered...
+//   POST /api/v1/drops/{id}/queue                 buyer: join the waiting room; GET: one's place
+//   GET  /api/v1/drops/{id}/queue/draw            public: the revealed seed and every place
 //   POST /api/v1/drops/{id}/orders                buyer: reserve one copy (Idempotency-Key)
 //   GET  /api/v1/orders, /api/v1/orders/{id}      the buyer's own orders with their history
 //   POST /api/v1/orders/{id}/pay                  the provider's payment page for the order
@@ -19,13 +21,15 @@
 #include <platform/accounts.h>
 #include <platform/drops.h>
 #include <platform/payments.h>
+#include <platform/waiting_room.h>
 
 namespace jiancang::api {
 
 class CommerceApi {
  public:
   CommerceApi(platform::Accounts& accounts, platform::Drops& drops,
-              platform::SandboxPayments& sandbox, unsigned workerThreads = 4);
+              platform::WaitingRoom& waitingRoom, platform::SandboxPayments& sandbox,
+              unsigned workerThreads = 4);
   ~CommerceApi();
   CommerceApi(const CommerceApi&) = delete;
   CommerceApi& operator=(const CommerceApi&) = delete;

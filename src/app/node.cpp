@@ -53,9 +53,11 @@ core::Result<core::KeyPair> loadOrCreateKey(const fs::path& path, core::SuiteId 
 // callbacks (at once again while a full batch was due); paid orders are minted.
 class CommerceWorker {
  public:
-  CommerceWorker(platform::Drops& drops, platform::SandboxPayments& sandbox,
-                 platform::Minter& minter) {
-    loop([&drops] {
+  CommerceWorker(platform::Drops& drops, platform::WaitingRoom& waitingRoom,
+                 platform::SandboxPayments& sandbox, platform::Minter& minter) {
+    loop([&drops, &waitingRoom] {
+      // Waiting rooms are drawn at their drop's start (or by the first to join after it).
+      report("drawing queues", waitingRoom.drawDue().status());
       report("expiring orders", drops.expireDue().status());
       return false;
     });
@@ -240,9 +242,11 @@ int runUp(const UpOptions& options) {
   // Selling: drops and orders, the sandbox payment provider, minting what was paid for.
   auto sandbox = platform::SandboxPayments::open(**database, clock, {});
   if (!sandbox) return fail("up", sandbox.status().message());
-  platform::Drops drops(**database, accounts, catalog, **sandbox, clock);
+  platform::WaitingRoom waitingRoom(**database, accounts, core::cryptoSuite(chainGenesis.suite),
+                                    clock);
+  platform::Drops drops(**database, accounts, catalog, **sandbox, waitingRoom, clock);
   platform::Minter minter(**database, accounts, drops, **ledger, orderer, clock);
-  api::CommerceApi commerceApi(accounts, drops, **sandbox);
+  api::CommerceApi commerceApi(accounts, drops, waitingRoom, **sandbox);
 
   std::FILE* accessLog = std::fopen((data / "access.log").c_str(), "a");
   api::HttpServerOptions serverOptions;
@@ -278,7 +282,7 @@ int runUp(const UpOptions& options) {
   // The sandbox provider calls back through the loopback interface whatever was listened on.
   std::string callbackHost = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "[::1]" : shownHost;
   (*sandbox)->setBaseUrl("http://" + callbackHost + ":" + std::to_string(server.port()));
-  CommerceWorker commerceWorker(drops, **sandbox, minter);
+  CommerceWorker commerceWorker(drops, waitingRoom, **sandbox, minter);
 
   std::cout << (fresh ? "created" : "opened") << " chain " << (*ledger)->parameters().chainId.hex()
             << " (\"" << chainGenesis.chainName << "\", " << core::suiteName(chainGenesis.suite)

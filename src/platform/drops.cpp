@@ -37,7 +37,8 @@ std::string merchantReference(std::int64_t orderId) { return "order-" + std::to_
 
 constexpr const char* kDropColumns =
     "id, series_draft_id, series_id, issuer_user_id, title, price_fen, stock, reserved, "
-    "per_identity_limit, starts_at, ends_at, payment_window_ms, created_by, created_at";
+    "per_identity_limit, starts_at, ends_at, payment_window_ms, created_by, created_at, "
+    "admit_per_second, queue_seed, queue_commitment, queue_drawn_at";
 
 Drop readDrop(const SqlRow& row) {
   Drop drop;
@@ -55,6 +56,16 @@ Drop readDrop(const SqlRow& row) {
   drop.paymentWindow = core::Duration(row.integer(11));
   drop.createdBy = row.integer(12);
   drop.createdAt = core::Timestamp::fromUnixMillis(row.integer(13));
+  drop.queue.admitPerSecond = static_cast<std::uint32_t>(row.integer(14));
+  drop.queue.enabled = !row.isNull(15);
+  if (drop.queue.enabled) {
+    drop.queue.commitment = core::Hash256::fromView(row.bytes(16)).value_or(core::Hash256());
+    if (!row.isNull(17)) {
+      // The seed is told only once the places are drawn.
+      drop.queue.drawnAt = core::Timestamp::fromUnixMillis(row.integer(17));
+      drop.queue.seed = core::Hash256::fromView(row.bytes(15));
+    }
+  }
   return drop;
 }
 
@@ -119,6 +130,13 @@ core::Result<Drop> Drops::create(std::int64_t operatorId, const DropFields& fiel
     return core::invalidArgument("payment-window-out-of-range",
                                  "the time to pay is 10 seconds to 60 minutes");
   }
+  if (fields.admitPerSecond < 1 || fields.admitPerSecond > WaitingRoom::kMaxAdmitPerSecond) {
+    return core::invalidArgument("admit-rate-out-of-range",
+                                 "the waiting room lets in 1 to 100,000 buyers a second");
+  }
+  const QueueSeed seed = waitingRoom_.newSeed();
+  const core::Bytes seedBytes(seed.seed.view().begin(), seed.seed.view().end());
+  const core::Bytes commitmentBytes(seed.commitment.view().begin(), seed.commitment.view().end());
   auto series = catalog_.find(std::nullopt, fields.seriesDraftId);
   if (!series) return series.status();
   if (series->state != SeriesState::kPublished) {
@@ -149,14 +167,15 @@ core::Result<Drop> Drops::create(std::int64_t operatorId, const DropFields& fiel
     auto rows = session.query(
         std::string("INSERT INTO drops (series_draft_id, series_id, issuer_user_id, title, "
                     "price_fen, stock, per_identity_limit, starts_at, ends_at, payment_window_ms, "
-                    "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "RETURNING ") +
+                    "created_by, created_at, admit_per_second, queue_seed, queue_commitment) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ") +
             kDropColumns,
         {fields.seriesDraftId, static_cast<std::int64_t>(series->seriesId),
          issuer->front().integer(0), fields.title, fields.price.value(),
          static_cast<std::int64_t>(fields.stock), std::int64_t{fields.perIdentityLimit},
          fields.startsAt.unixMillis(), fields.endsAt.unixMillis(), fields.paymentWindow.count(),
-         operatorId, clock_.now().unixMillis()});
+         operatorId, clock_.now().unixMillis(), std::int64_t{fields.admitPerSecond}, seedBytes,
+         commitmentBytes});
     if (!rows) return rows.status();
     created = readDrop(rows->front());
     return {};
@@ -286,6 +305,11 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
       return core::failedPrecondition("drop-not-started", "this drop has not started yet");
     }
     if (now >= drop->endsAt) return core::failedPrecondition("drop-ended", "this drop has ended");
+    if (Status admitted =
+            waitingRoom_.checkAdmitted(session, userId, dropId, drop->startsAt, drop->queue, now);
+        !admitted.isOk()) {
+      return admitted;
+    }
     auto held = session.query(std::string("SELECT COUNT(*) FROM orders WHERE drop_id = ? AND "
                                           "identity_hash = ? AND state IN ") +
                                   kHoldingStates,

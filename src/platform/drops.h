@@ -1,5 +1,5 @@
 // Drops (发行) and their orders: a published series put on sale at a price, in a window, with a
-// stock and a limit per real-name identity.
+// stock and a limit per real-name identity, behind a waiting room (waiting_room.h).
 //
 //   placeOrder  → stock reserved, order "pending" with a payment deadline (default 5 minutes);
 //                 one idempotency key per request: the same key gives back the same order
@@ -29,6 +29,7 @@
 #include <platform/accounts.h>
 #include <platform/catalog.h>
 #include <platform/payments.h>
+#include <platform/waiting_room.h>
 
 namespace jiancang::platform {
 
@@ -41,6 +42,7 @@ struct DropFields {
   core::Timestamp startsAt;
   core::Timestamp endsAt;
   core::Duration paymentWindow = std::chrono::minutes(5);
+  std::uint32_t admitPerSecond = WaitingRoom::kDefaultAdmitPerSecond;  // out of the waiting room
 };
 
 struct Drop {
@@ -58,6 +60,7 @@ struct Drop {
   core::Duration paymentWindow{0};
   std::int64_t createdBy = 0;
   core::Timestamp createdAt;
+  QueueSettings queue;  // the waiting room: its commitment, and its seed once drawn
 };
 
 enum class OrderState : std::uint8_t {
@@ -112,25 +115,28 @@ struct SalesFigures {
 class Drops {
  public:
   Drops(Database& database, Accounts& accounts, Catalog& catalog, PaymentProvider& payments,
-        const core::Clock& clock)
+        WaitingRoom& waitingRoom, const core::Clock& clock)
       : database_(database),
         accounts_(accounts),
         catalog_(catalog),
         payments_(payments),
+        waitingRoom_(waitingRoom),
         clock_(clock) {}
 
   // By an operator. Reasons: "not-operator", "no-such-series" / "series-not-published",
   // "title-length", "price-out-of-range" (1 fen to 1,000,000 yuan), "stock-out-of-range",
   // "stock-over-cap" (with every other drop of the series, beyond its edition cap),
   // "limit-out-of-range" (1 to 100), "window-invalid", "payment-window-out-of-range" (10
-  // seconds to 60 minutes).
+  // seconds to 60 minutes), "admit-rate-out-of-range" (1 to 100,000 a second). Every drop
+  // gets a waiting room with a fresh committed seed.
   core::Result<Drop> create(std::int64_t operatorId, const DropFields& fields);
   core::Result<Drop> find(std::int64_t dropId);
   core::Result<std::vector<Drop>> list();
 
   // Reasons: "identity-required" (no real-name verification), "drop-not-started",
-  // "drop-ended", "sold-out", "identity-limit", "idempotency-key" (1 to 64 printable bytes),
-  // "no-such-drop". The same key again returns the first order, whatever its state.
+  // "drop-ended", "queue-required", "queue-not-reached" (waiting_room.h), "sold-out",
+  // "identity-limit", "idempotency-key" (1 to 64 printable bytes), "no-such-drop". The same key
+  // again returns the first order, whatever its state.
   core::Result<Order> placeOrder(std::int64_t userId, std::int64_t dropId,
                                  const std::string& idempotencyKey);
   // The buyer's own order, or any for an operator ("no-such-order" otherwise).
@@ -169,6 +175,7 @@ class Drops {
   Accounts& accounts_;
   Catalog& catalog_;
   PaymentProvider& payments_;
+  WaitingRoom& waitingRoom_;
   const core::Clock& clock_;
 
   // What this instance last saw of each drop's free stock: a drop seen sold out is refused

@@ -7,101 +7,12 @@
 
 #include <platform/minter.h>
 #include <platform/payments.h>
-#include <platform/testing/catalog_fixture.h>
+#include <platform/testing/drops_fixture.h>
 
 namespace jiancang::platform {
 namespace {
 
-using testing::CatalogTest;
-
-// A valid resident identity number for person `n` (GB 11643 check digit), born 1990-01-01.
-std::string identityNumber(int n) {
-  std::string sequence = std::to_string(1000 + n % 1000).substr(1);
-  std::string body = "11010519900101" + sequence;
-  static constexpr std::array<int, 17> kWeights = {7, 9, 10, 5,  8, 4, 2, 1, 6,
-                                                   3, 7, 9,  10, 5, 8, 4, 2};
-  int sum = 0;
-  for (std::size_t i = 0; i < kWeights.size(); ++i) sum += (body[i] - '0') * kWeights[i];
-  return body + "10X98765432"[sum % 11];
-}
-
-// A published series (cap 20) of an onboarded issuer, a sandbox provider, drops and a minter.
-class DropsTest : public CatalogTest {
- protected:
-  void SetUp() override {
-    CatalogTest::SetUp();
-    if (HasFatalFailure()) return;
-    ASSERT_TRUE(catalog_->onboardIssuer(operator_, issuer_, "敦煌研究院", {document_}).ok());
-    auto draft = catalog_->draft(issuer_, fields(20));
-    ASSERT_TRUE(draft.ok());
-    ASSERT_TRUE(catalog_->submitForReview(issuer_, draft->id).ok());
-    ASSERT_TRUE(catalog_->review(secondReviewer_, draft->id, true, "").ok());
-    auto published = catalog_->publish(issuer_, draft->id);
-    ASSERT_TRUE(published.ok()) << published.status().toString();
-    draftId_ = draft->id;
-    seriesId_ = published->seriesId;
-    auto sandbox = SandboxPayments::open(*database_, clock_, {"http://shop.test", 2});
-    ASSERT_TRUE(sandbox.ok());
-    sandbox_ = std::move(sandbox).value();
-    drops_ = std::make_unique<Drops>(*database_, *accounts_, *catalog_, *sandbox_, clock_);
-    minter_ =
-        std::make_unique<Minter>(*database_, *accounts_, *drops_, *ledger_, *orderer_, clock_);
-  }
-  void TearDown() override {
-    minter_.reset();
-    drops_.reset();
-    CatalogTest::TearDown();
-  }
-
-  DropFields dropFields(std::uint64_t stock = 10) const {
-    DropFields out;
-    out.seriesDraftId = draftId_;
-    out.title = "飞天首发";
-    out.price = core::Fen(1990);
-    out.stock = stock;
-    out.perIdentityLimit = 2;
-    out.startsAt = clock_.now();
-    out.endsAt = clock_.now() + std::chrono::hours(1);
-    return out;
-  }
-
-  // A collector with a verified real name.
-  std::int64_t buyer(int n) {
-    auto user = accounts_->registerCollector("139" + std::to_string(10'000'000 + n), "buyer pw 1");
-    EXPECT_TRUE(user.ok()) << user.status().toString();
-    auto verified = accounts_->verifyIdentity(user->id, {"张三", identityNumber(n)});
-    EXPECT_TRUE(verified.ok()) << verified.status().toString();
-    return user->id;
-  }
-
-  // The provider's callbacks, delivered to the drops as the API would: verified, then applied.
-  int deliverCallbacks() {
-    auto delivered = sandbox_->deliverDue(
-        [&](const std::string&, const std::string& body, const std::string& signature) {
-          auto notice = sandbox_->verifyCallback(body, {{kSandboxSignatureHeader, signature}});
-          return notice.ok() && drops_->applyNotice(*notice).isOk();
-        });
-    EXPECT_TRUE(delivered.ok());
-    return delivered.ok() ? delivered->acknowledged : -1;
-  }
-
-  // Places and pays an order; returns it paid.
-  Order buyAndPay(std::int64_t user, std::int64_t dropId, const std::string& key) {
-    auto order = drops_->placeOrder(user, dropId, key);
-    EXPECT_TRUE(order.ok()) << order.status().toString();
-    auto started = drops_->pay(user, order->id, "http://shop.test/orders");
-    EXPECT_TRUE(started.ok()) << started.status().toString();
-    EXPECT_TRUE(sandbox_->pay(started->paymentId).ok());
-    deliverCallbacks();
-    return *drops_->order(user, order->id);
-  }
-
-  std::int64_t draftId_ = 0;
-  std::uint64_t seriesId_ = 0;
-  std::unique_ptr<SandboxPayments> sandbox_;
-  std::unique_ptr<Drops> drops_;
-  std::unique_ptr<Minter> minter_;
-};
+using testing::DropsTest;
 
 TEST_P(DropsTest, AnOrderIsReservedPaidMintedAndDelivered) {
   auto drop = drops_->create(operator_, dropFields());
@@ -110,7 +21,7 @@ TEST_P(DropsTest, AnOrderIsReservedPaidMintedAndDelivered) {
   EXPECT_EQ(drop->issuerUserId, issuer_);
   const std::int64_t alice = buyer(1);
 
-  auto order = drops_->placeOrder(alice, drop->id, "k-1");
+  auto order = placeOrder(alice, drop->id, "k-1");
   ASSERT_TRUE(order.ok()) << order.status().toString();
   EXPECT_EQ(order->state, OrderState::kPending);
   EXPECT_EQ(order->amount, core::Fen(1990));
@@ -162,17 +73,16 @@ TEST_P(DropsTest, TheSameIdempotencyKeyGivesTheSameOrder) {
   auto drop = drops_->create(operator_, dropFields());
   ASSERT_TRUE(drop.ok());
   const std::int64_t alice = buyer(1);
-  auto first = drops_->placeOrder(alice, drop->id, "retry-me");
-  auto again = drops_->placeOrder(alice, drop->id, "retry-me");
+  auto first = placeOrder(alice, drop->id, "retry-me");
+  auto again = placeOrder(alice, drop->id, "retry-me");
   ASSERT_TRUE(first.ok() && again.ok());
   EXPECT_EQ(first->id, again->id);
   EXPECT_EQ(drops_->find(drop->id)->reserved, 1u);
   auto other = drops_->create(operator_, dropFields());
   ASSERT_TRUE(other.ok());
-  EXPECT_EQ(drops_->placeOrder(alice, other->id, "retry-me").status().reason(),
-            "idempotency-key-reused");
-  EXPECT_EQ(drops_->placeOrder(alice, drop->id, "").status().reason(), "idempotency-key");
-  EXPECT_EQ(drops_->placeOrder(alice, drop->id, "has space").status().reason(), "idempotency-key");
+  EXPECT_EQ(placeOrder(alice, other->id, "retry-me").status().reason(), "idempotency-key-reused");
+  EXPECT_EQ(placeOrder(alice, drop->id, "").status().reason(), "idempotency-key");
+  EXPECT_EQ(placeOrder(alice, drop->id, "has space").status().reason(), "idempotency-key");
 }
 
 TEST_P(DropsTest, EveryRefusalHasItsReasonAndStoresNothing) {
@@ -202,17 +112,17 @@ TEST_P(DropsTest, EveryRefusalHasItsReasonAndStoresNothing) {
   auto later = drops_->create(operator_, fields);
   ASSERT_TRUE(later.ok());
   const std::int64_t alice = buyer(1);
-  EXPECT_EQ(drops_->placeOrder(collector_, later->id, "a").status().reason(), "identity-required");
-  EXPECT_EQ(drops_->placeOrder(alice, later->id, "a").status().reason(), "drop-not-started");
-  EXPECT_EQ(drops_->placeOrder(alice, 999, "a").status().reason(), "no-such-drop");
+  EXPECT_EQ(placeOrder(collector_, later->id, "a").status().reason(), "identity-required");
+  EXPECT_EQ(placeOrder(alice, later->id, "a").status().reason(), "drop-not-started");
+  EXPECT_EQ(placeOrder(alice, 999, "a").status().reason(), "no-such-drop");
   clock_.advance(std::chrono::minutes(10));
-  ASSERT_TRUE(drops_->placeOrder(alice, later->id, "a").ok());
-  ASSERT_TRUE(drops_->placeOrder(alice, later->id, "b").ok());
-  EXPECT_EQ(drops_->placeOrder(alice, later->id, "c").status().reason(), "identity-limit");
-  ASSERT_TRUE(drops_->placeOrder(buyer(2), later->id, "a").ok());
-  EXPECT_EQ(drops_->placeOrder(buyer(3), later->id, "a").status().reason(), "sold-out");
+  ASSERT_TRUE(placeOrder(alice, later->id, "a").ok());
+  ASSERT_TRUE(placeOrder(alice, later->id, "b").ok());
+  EXPECT_EQ(placeOrder(alice, later->id, "c").status().reason(), "identity-limit");
+  ASSERT_TRUE(placeOrder(buyer(2), later->id, "a").ok());
+  EXPECT_EQ(placeOrder(buyer(3), later->id, "a").status().reason(), "sold-out");
   clock_.advance(std::chrono::minutes(10));
-  EXPECT_EQ(drops_->placeOrder(buyer(4), later->id, "a").status().reason(), "drop-ended");
+  EXPECT_EQ(placeOrder(buyer(4), later->id, "a").status().reason(), "drop-ended");
   // Someone else's order does not exist for them.
   auto mine = drops_->ordersOf(alice);
   ASSERT_TRUE(mine.ok());
@@ -227,11 +137,11 @@ TEST_P(DropsTest, UnpaidOrdersExpireClosingTheirPaymentAndGiveTheirStockBack) {
   ASSERT_TRUE(drop.ok());
   const std::int64_t alice = buyer(1);
   const std::int64_t bob = buyer(2);
-  auto order = drops_->placeOrder(alice, drop->id, "a");
+  auto order = placeOrder(alice, drop->id, "a");
   ASSERT_TRUE(order.ok());
   auto started = drops_->pay(alice, order->id, "x");
   ASSERT_TRUE(started.ok());
-  EXPECT_EQ(drops_->placeOrder(bob, drop->id, "b").status().reason(), "sold-out");
+  EXPECT_EQ(placeOrder(bob, drop->id, "b").status().reason(), "sold-out");
   EXPECT_EQ(*drops_->expireDue(), 0);
   clock_.advance(std::chrono::minutes(5));
   EXPECT_EQ(*drops_->expireDue(), 1);
@@ -239,7 +149,7 @@ TEST_P(DropsTest, UnpaidOrdersExpireClosingTheirPaymentAndGiveTheirStockBack) {
   EXPECT_EQ(drops_->find(drop->id)->reserved, 0u);
   EXPECT_EQ(drops_->pay(alice, order->id, "x").status().reason(), "order-not-pending");
   // The stock is free again, at once (the sold-out memory was dropped).
-  auto bobs = drops_->placeOrder(bob, drop->id, "b");
+  auto bobs = placeOrder(bob, drop->id, "b");
   ASSERT_TRUE(bobs.ok()) << bobs.status().toString();
 
   // The old payment page was closed with the order: Alice cannot pay for Bob's copy.
@@ -253,7 +163,7 @@ TEST_P(DropsTest, APaymentMadeInTimeCountsEvenWhenItsCallbackComesAfterTheDeadli
   auto drop = drops_->create(operator_, dropFields(1));
   ASSERT_TRUE(drop.ok());
   const std::int64_t alice = buyer(1);
-  auto order = drops_->placeOrder(alice, drop->id, "a");
+  auto order = placeOrder(alice, drop->id, "a");
   auto started = drops_->pay(alice, order->id, "x");
   ASSERT_TRUE(started.ok());
   ASSERT_TRUE(sandbox_->pay(started->paymentId).ok());  // its callback is not delivered yet
@@ -295,10 +205,11 @@ class GatewayThatFailsToClose final : public PaymentProvider {
 
 TEST_P(DropsTest, APaymentThatArrivesAfterTheOrderExpiredIsRefunded) {
   GatewayThatFailsToClose gateway(*sandbox_);
-  Drops drops(*database_, *accounts_, *catalog_, gateway, clock_);
+  Drops drops(*database_, *accounts_, *catalog_, gateway, *waitingRoom_, clock_);
   auto drop = drops.create(operator_, dropFields(1));
   ASSERT_TRUE(drop.ok());
   const std::int64_t alice = buyer(1);
+  join(alice, drop->id);
   auto order = drops.placeOrder(alice, drop->id, "a");
   auto started = drops.pay(alice, order->id, "x");
   ASSERT_TRUE(started.ok());
@@ -321,7 +232,7 @@ TEST_P(DropsTest, CallbacksChangeStateOnceAndForgedOrAlteredOnesNever) {
   auto drop = drops_->create(operator_, dropFields());
   ASSERT_TRUE(drop.ok());
   const std::int64_t alice = buyer(1);
-  auto order = drops_->placeOrder(alice, drop->id, "a");
+  auto order = placeOrder(alice, drop->id, "a");
   auto started = drops_->pay(alice, order->id, "x");
   ASSERT_TRUE(started.ok());
   ASSERT_TRUE(sandbox_->pay(started->paymentId).ok());
@@ -394,7 +305,7 @@ TEST_P(DropsTest, ConcurrentBuyersNeverGetMoreThanTheStock) {
   for (std::int64_t user : buyers) {
     threads.emplace_back([&, user] {
       for (int attempt = 0; attempt < 4; ++attempt) {
-        auto order = drops_->placeOrder(user, drop->id, "attempt-" + std::to_string(attempt));
+        auto order = placeOrder(user, drop->id, "attempt-" + std::to_string(attempt));
         if (order.ok()) {
           ++placed;
         } else if (order.status().reason() == "sold-out") {

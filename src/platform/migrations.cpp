@@ -239,6 +239,23 @@ CREATE TABLE sandbox_callbacks (
 );
 CREATE INDEX sandbox_callbacks_due ON sandbox_callbacks (delivered_at, next_attempt_at);
 )sql"},
+    Migration{6, "waiting rooms: a committed queue seed per drop, its admission rate, entrants",
+              R"sql(
+ALTER TABLE drops ADD COLUMN admit_per_second BIGINT NOT NULL DEFAULT 500;
+ALTER TABLE drops ADD COLUMN queue_seed {bytes};
+ALTER TABLE drops ADD COLUMN queue_commitment {bytes};
+ALTER TABLE drops ADD COLUMN queue_drawn_at BIGINT;
+CREATE TABLE queue_entries (
+  drop_id BIGINT NOT NULL REFERENCES drops (id),
+  user_id BIGINT NOT NULL REFERENCES users (id),
+  address {bytes} NOT NULL,
+  joined_at BIGINT NOT NULL,
+  position BIGINT,
+  drawn BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (drop_id, user_id),
+  UNIQUE (drop_id, position)
+);
+)sql"},
 };
 
 std::string spell(std::string sql, SqlDialect dialect) {

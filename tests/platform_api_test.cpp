@@ -720,6 +720,34 @@ TEST_F(PlatformApiTest, ABuyerOrdersPaysOnTheSandboxPageAndReceivesTheToken) {
   EXPECT_EQ(figures.json()["figures"]["delivered"], 1);
   EXPECT_EQ(figures.json()["figures"]["available"], 1);
   EXPECT_EQ(codeOf(alice.call("GET", drop + "/figures")), "not-operator");
+
+  // A second drop with a priority window (优先购) for holders of the series: Alice holds one
+  // now and buys before the start; Bob does not and must wait for it.
+  json priorityBody = dropBody;
+  priorityBody["starts_at"] = nowMillis() + 600'000;
+  priorityBody["priority"] = {{"starts_at", nowMillis() - 1'000},
+                              {"holders_of_series", delivered["series_id"]}};
+  bad = priorityBody;
+  bad["priority"] = "soon";
+  EXPECT_EQ(codeOf(admin.call("POST", "/api/v1/drops", bad)), "wrong-type");
+  bad["priority"] = {{"starts_at", nowMillis() + 700'000}, {"holders_of_series", 1}};
+  EXPECT_EQ(codeOf(admin.call("POST", "/api/v1/drops", bad)), "priority-window-invalid");
+  bad["priority"] = {{"starts_at", nowMillis()}, {"whitelist", {"13800138001", 7}}};
+  EXPECT_EQ(codeOf(admin.call("POST", "/api/v1/drops", bad)), "priority-window-invalid");
+  HttpResult early = admin.call("POST", "/api/v1/drops", priorityBody);
+  ASSERT_EQ(early.status, 201) << early.body;
+  EXPECT_EQ(early.json()["drop"]["state"], "priority");
+  EXPECT_EQ(early.json()["drop"]["priority"]["holders_of_series"], delivered["series_id"]);
+  const std::string earlyDrop =
+      "/api/v1/drops/" + std::to_string(early.json()["drop"]["id"].get<int>());
+  const std::string bobsNumber = identityNumber(700);
+  recordSecret(bobsNumber);
+  ASSERT_EQ(
+      bob.call("POST", "/api/v1/me/identity", {{"name", "王五"}, {"id_number", bobsNumber}}).status,
+      200);
+  EXPECT_EQ(codeOf(bob.call("POST", earlyDrop + "/orders", {}, {{"Idempotency-Key", "e"}})),
+            "priority-only");
+  EXPECT_EQ(alice.call("POST", earlyDrop + "/orders", {}, {{"Idempotency-Key", "e"}}).status, 201);
 }
 
 // Two storefront instances on one PostgreSQL: a session opened on one is good on the other, and

@@ -19,6 +19,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 constexpr std::size_t kMaxFieldBytes = 256;
+constexpr std::size_t kMaxWhitelist = 10'000;
 constexpr std::int64_t kMaxTimestampMillis = 253'402'300'799'000;  // 9999-12-31
 
 bool isGet(const HttpRequest& request) {
@@ -52,7 +53,9 @@ std::string htmlEscape(std::string_view text) {
 }
 
 std::string dropState(const platform::Drop& drop, core::Timestamp now) {
-  if (now < drop.startsAt) return "upcoming";
+  if (now < drop.startsAt) {
+    return drop.priority && now >= drop.priority->startsAt ? "priority" : "upcoming";
+  }
   if (now >= drop.endsAt) return "ended";
   return drop.reserved >= drop.stock ? "sold-out" : "live";
 }
@@ -71,6 +74,12 @@ json dropJson(const platform::Drop& drop) {
            {"ends_at", drop.endsAt.unixMillis()},
            {"payment_window_seconds", drop.paymentWindow.count() / 1000},
            {"state", dropState(drop, core::SystemClock().now())}};
+  out["priority"] = nullptr;
+  if (drop.priority) {
+    out["priority"] = {{"starts_at", drop.priority->startsAt.unixMillis()},
+                       {"holders_of_series", drop.priority->holdersOfSeries},
+                       {"whitelist_size", drop.priority->whitelistSize}};
+  }
   if (drop.queue.enabled) {
     out["admit_per_second"] = drop.queue.admitPerSecond;
     out["queue_commitment"] = drop.queue.commitment.hex();
@@ -318,6 +327,36 @@ class CommerceApi::Impl {
     noRoute(exchange);
   }
 
+  // {"starts_at", "holders_of_series" (0: none), "whitelist": [phone...]}; Drops checks the rest.
+  static core::Result<platform::PriorityWindow> priorityWindow(const RequestBody& body,
+                                                               const json& object) {
+    if (!object.is_object()) {
+      return core::invalidArgument("wrong-type", "priority is an object");
+    }
+    auto starts = body.number(object, "starts_at", kMaxTimestampMillis);
+    if (!starts) return starts.status();
+    auto series = body.number(object, "holders_of_series", INT64_MAX, 0);
+    if (!series) return series.status();
+    platform::PriorityWindow window;
+    window.startsAt = core::Timestamp::fromUnixMillis(static_cast<std::int64_t>(*starts));
+    window.holdersOfSeries = *series;
+    if (object.contains("whitelist")) {
+      const json& list = object["whitelist"];
+      if (!list.is_array() || list.size() > kMaxWhitelist) {
+        return core::invalidArgument("priority-window-invalid",
+                                     "whitelist is a list of at most 10,000 phone numbers");
+      }
+      for (const json& phone : list) {
+        if (!phone.is_string() || phone.get_ref<const std::string&>().size() > 20) {
+          return core::invalidArgument("priority-window-invalid",
+                                       "whitelist is a list of phone numbers");
+        }
+        window.whitelist.push_back(phone.get<std::string>());
+      }
+    }
+    return window;
+  }
+
   void createDrop(Exchange& exchange, const platform::AuthenticatedSession& session) {
     const HttpRequest& request = exchange.request();
     auto body = jsonObjectBody(exchange, kMaxFieldBytes);
@@ -348,6 +387,11 @@ class CommerceApi::Impl {
     fields.endsAt = core::Timestamp::fromUnixMillis(static_cast<std::int64_t>(*ends));
     fields.paymentWindow = std::chrono::seconds(*window);
     fields.admitPerSecond = static_cast<std::uint32_t>(*admit);
+    if (document.contains("priority") && !document["priority"].is_null()) {
+      auto priority = priorityWindow(*body, document["priority"]);
+      if (!priority) return exchange.respond(errorResponse(request, priority.status()));
+      fields.priority = *priority;
+    }
     auto drop = drops_.create(session.user.id, fields);
     if (!drop) return exchange.respond(errorResponse(request, drop.status()));
     exchange.respond(jsonResponse(201, json{{"drop", dropJson(*drop)}}));

@@ -244,7 +244,7 @@ int runUp(const UpOptions& options) {
   if (!sandbox) return fail("up", sandbox.status().message());
   platform::WaitingRoom waitingRoom(**database, accounts, core::cryptoSuite(chainGenesis.suite),
                                     clock);
-  platform::Drops drops(**database, accounts, catalog, **sandbox, waitingRoom, clock);
+  platform::Drops drops(**database, accounts, catalog, **sandbox, waitingRoom, **ledger, clock);
   platform::Minter minter(**database, accounts, drops, **ledger, orderer, clock);
   api::CommerceApi commerceApi(accounts, drops, waitingRoom, **sandbox);
 

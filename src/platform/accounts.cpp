@@ -34,15 +34,6 @@ core::Bytes tokenHash(std::string_view token) {
   return hash;
 }
 
-bool validPhone(std::string_view phone) {
-  // Mainland mobile numbers: 11 digits, 1 then 3-9.
-  if (phone.size() != 11 || phone[0] != '1' || phone[1] < '3' || phone[1] > '9') return false;
-  for (char c : phone) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
 constexpr const char* kUserColumns =
     "id, phone, roles, must_change_password, identity_hash, address, created_at";
 
@@ -66,6 +57,15 @@ std::string keyContext(const core::Address& address) { return "custodial-key:" +
 std::string identityContext(std::int64_t userId) { return "identity:" + std::to_string(userId); }
 
 }  // namespace
+
+bool validPhone(std::string_view phone) {
+  // Mainland mobile numbers: 11 digits, 1 then 3-9.
+  if (phone.size() != 11 || phone[0] != '1' || phone[1] < '3' || phone[1] > '9') return false;
+  for (char c : phone) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
 
 Status bindMasterKey(Database& database, const MasterKey& masterKey) {
   const core::Hash256 check = masterKey.identityHash("jiancang master key check v1");

@@ -84,6 +84,9 @@ struct AccountsOptions {
   int minimumAge = 18;
 };
 
+// A mainland mobile number: 11 digits, 1 then 3 to 9.
+bool validPhone(std::string_view phone);
+
 class Accounts {
  public:
   Accounts(Database& database, const MasterKey& masterKey, const core::CryptoSuite& suite,

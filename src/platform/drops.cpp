@@ -1,6 +1,7 @@
 #include <platform/drops.h>
 
 #include <array>
+#include <set>
 
 namespace jiancang::platform {
 namespace {
@@ -14,6 +15,10 @@ constexpr std::uint32_t kMaxPerIdentityLimit = 100;
 constexpr std::size_t kMaxIdempotencyKeyBytes = 64;
 constexpr std::int64_t kSoldOutHintMillis = 1'000;
 constexpr int kExpireBatch = 500;
+constexpr std::size_t kMaxWhitelist = 10'000;
+constexpr const char* kPriorityCheck = "priority-check";  // never leaves placeOrder
+constexpr std::size_t kHoldingsPage = 1'000;
+constexpr int kMaxHoldingsPages = 20;  // a collector with more than 20,000 tokens is not checked
 
 constexpr std::array<std::string_view, 7> kStateNames{
     "pending", "paid", "minting", "delivered", "expired", "refunded", "mint-failed"};
@@ -38,7 +43,8 @@ std::string merchantReference(std::int64_t orderId) { return "order-" + std::to_
 constexpr const char* kDropColumns =
     "id, series_draft_id, series_id, issuer_user_id, title, price_fen, stock, reserved, "
     "per_identity_limit, starts_at, ends_at, payment_window_ms, created_by, created_at, "
-    "admit_per_second, queue_seed, queue_commitment, queue_drawn_at";
+    "admit_per_second, queue_seed, queue_commitment, queue_drawn_at, priority_starts_at, "
+    "priority_series_id, (SELECT COUNT(*) FROM drop_whitelist w WHERE w.drop_id = drops.id)";
 
 Drop readDrop(const SqlRow& row) {
   Drop drop;
@@ -65,6 +71,13 @@ Drop readDrop(const SqlRow& row) {
       drop.queue.drawnAt = core::Timestamp::fromUnixMillis(row.integer(17));
       drop.queue.seed = core::Hash256::fromView(row.bytes(15));
     }
+  }
+  if (!row.isNull(18)) {
+    PriorityWindow window;
+    window.startsAt = core::Timestamp::fromUnixMillis(row.integer(18));
+    window.holdersOfSeries = static_cast<std::uint64_t>(row.integer(19));
+    window.whitelistSize = static_cast<std::uint64_t>(row.integer(20));
+    drop.priority = window;
   }
   return drop;
 }
@@ -134,6 +147,19 @@ core::Result<Drop> Drops::create(std::int64_t operatorId, const DropFields& fiel
     return core::invalidArgument("admit-rate-out-of-range",
                                  "the waiting room lets in 1 to 100,000 buyers a second");
   }
+  if (fields.priority) {
+    const PriorityWindow& window = *fields.priority;
+    bool phonesValid = window.whitelist.size() <= kMaxWhitelist;
+    for (const std::string& phone : window.whitelist)
+      phonesValid = phonesValid && validPhone(phone);
+    if (window.startsAt >= fields.startsAt || !phonesValid ||
+        (window.holdersOfSeries == 0 && window.whitelist.empty())) {
+      return core::invalidArgument(
+          "priority-window-invalid",
+          "a priority window starts before the drop and names the holders of a series, a "
+          "whitelist of at most 10,000 mobile numbers, or both");
+    }
+  }
   const QueueSeed seed = waitingRoom_.newSeed();
   const core::Bytes seedBytes(seed.seed.view().begin(), seed.seed.view().end());
   const core::Bytes commitmentBytes(seed.commitment.view().begin(), seed.commitment.view().end());
@@ -167,17 +193,30 @@ core::Result<Drop> Drops::create(std::int64_t operatorId, const DropFields& fiel
     auto rows = session.query(
         std::string("INSERT INTO drops (series_draft_id, series_id, issuer_user_id, title, "
                     "price_fen, stock, per_identity_limit, starts_at, ends_at, payment_window_ms, "
-                    "created_by, created_at, admit_per_second, queue_seed, queue_commitment) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ") +
+                    "created_by, created_at, admit_per_second, queue_seed, queue_commitment, "
+                    "priority_starts_at, priority_series_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?, ?, ?, ?, ?, ?) RETURNING ") +
             kDropColumns,
         {fields.seriesDraftId, static_cast<std::int64_t>(series->seriesId),
          issuer->front().integer(0), fields.title, fields.price.value(),
          static_cast<std::int64_t>(fields.stock), std::int64_t{fields.perIdentityLimit},
          fields.startsAt.unixMillis(), fields.endsAt.unixMillis(), fields.paymentWindow.count(),
          operatorId, clock_.now().unixMillis(), std::int64_t{fields.admitPerSecond}, seedBytes,
-         commitmentBytes});
+         commitmentBytes,
+         fields.priority ? SqlValue(fields.priority->startsAt.unixMillis()) : SqlValue(),
+         static_cast<std::int64_t>(fields.priority ? fields.priority->holdersOfSeries : 0)});
     if (!rows) return rows.status();
     created = readDrop(rows->front());
+    if (fields.priority) {
+      std::set<std::string> phones(fields.priority->whitelist.begin(),
+                                   fields.priority->whitelist.end());
+      for (const std::string& phone : phones) {
+        auto listed = session.execute("INSERT INTO drop_whitelist (drop_id, phone) VALUES (?, ?)",
+                                      {created.id, phone});
+        if (!listed) return listed.status();
+      }
+      created.priority->whitelistSize = phones.size();
+    }
     return {};
   });
   if (!status.isOk()) return status;
@@ -280,7 +319,11 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
   const core::Bytes identityBytes(identity->view().begin(), identity->view().end());
   Order placed;
   std::int64_t available = -1;
-  Status status = database_.transaction([&](SqlSession& session) -> Status {
+  // In a priority window the buyer's holdings and phone are checked outside the transaction
+  // (they are not in it), and the order is tried again; everyone else takes one pass.
+  std::optional<PriorityWindow> window;
+  bool mayBuyBeforeStart = false;
+  auto attempt = [&](SqlSession& session) -> Status {
     available = -1;
     // The same request again (a retry after a lost answer): the first order, as it is now.
     auto existing =
@@ -302,12 +345,28 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
     if (!drop) return drop.status();
     const core::Timestamp now = clock_.now();
     if (now < drop->startsAt) {
-      return core::failedPrecondition("drop-not-started", "this drop has not started yet");
-    }
-    if (now >= drop->endsAt) return core::failedPrecondition("drop-ended", "this drop has ended");
-    if (Status admitted =
-            waitingRoom_.checkAdmitted(session, userId, dropId, drop->startsAt, drop->queue, now);
-        !admitted.isOk()) {
+      if (!drop->priority || now < drop->priority->startsAt) {
+        return core::failedPrecondition("drop-not-started", "this drop has not started yet");
+      }
+      if (!window) {
+        window = drop->priority;
+        return core::failedPrecondition(kPriorityCheck, "check the buyer's priority first");
+      }
+      if (!mayBuyBeforeStart) {
+        return core::failedPrecondition(
+            "priority-only",
+            std::string("until the drop starts, only ") +
+                (drop->priority->holdersOfSeries != 0
+                     ? "holders of series " + std::to_string(drop->priority->holdersOfSeries) +
+                           (drop->priority->whitelistSize != 0 ? " and the whitelist" : "")
+                     : std::string("the whitelist")) +
+                " may buy");
+      }
+    } else if (now >= drop->endsAt) {
+      return core::failedPrecondition("drop-ended", "this drop has ended");
+    } else if (Status admitted = waitingRoom_.checkAdmitted(session, userId, dropId, drop->startsAt,
+                                                            drop->queue, now);
+               !admitted.isOk()) {
       return admitted;
     }
     auto held = session.query(std::string("SELECT COUNT(*) FROM orders WHERE drop_id = ? AND "
@@ -345,10 +404,48 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
     placed = *order;
     available = static_cast<std::int64_t>(drop->stock - drop->reserved) - 1;
     return {};
-  });
+  };
+  Status status = database_.transaction(attempt);
+  if (status.reason() == kPriorityCheck && window) {
+    auto early = mayBuyEarly(userId, dropId, *window);
+    if (!early) return early.status();
+    mayBuyBeforeStart = *early;
+    status = database_.transaction(attempt);
+  }
   if (available >= 0) noteAvailable(dropId, available);
   if (!status.isOk()) return status;
   return placed;
+}
+
+core::Result<bool> Drops::mayBuyEarly(std::int64_t userId, std::int64_t dropId,
+                                      const PriorityWindow& window) {
+  auto user = accounts_.user(userId);
+  if (!user) return user.status();
+  if (window.whitelistSize != 0) {
+    bool listed = false;
+    Status status = database_.transaction([&](SqlSession& session) -> Status {
+      auto rows = session.query("SELECT 1 FROM drop_whitelist WHERE drop_id = ? AND phone = ?",
+                                {dropId, user->phone});
+      if (!rows) return rows.status();
+      listed = !rows->empty();
+      return {};
+    });
+    if (!status.isOk()) return status;
+    if (listed) return true;
+  }
+  if (window.holdersOfSeries == 0) return false;
+  // The chain says what the buyer holds now; pages of their tokens, sorted by series.
+  std::string cursor;
+  for (int page = 0; page < kMaxHoldingsPages; ++page) {
+    auto tokens = ledger_.tokensOf(user->address, cursor, kHoldingsPage);
+    if (!tokens) return tokens.status();
+    for (const chain::TokenId& token : tokens->items) {
+      if (token.series.value() == window.holdersOfSeries) return true;
+    }
+    if (tokens->nextCursor.empty()) break;
+    cursor = tokens->nextCursor;
+  }
+  return false;
 }
 
 core::Result<Order> Drops::order(std::int64_t viewerId, std::int64_t orderId) {

@@ -26,12 +26,23 @@
 
 #include <core/clock.h>
 #include <core/money.h>
+#include <ledger/ledger.h>
 #include <platform/accounts.h>
 #include <platform/catalog.h>
 #include <platform/payments.h>
 #include <platform/waiting_room.h>
 
 namespace jiancang::platform {
+
+// A window before a drop's start in which only some may buy (优先购): holders of a series, and
+// the accounts of a whitelist of phone numbers. They skip the waiting room; the stock and the
+// limit per identity are the drop's.
+struct PriorityWindow {
+  core::Timestamp startsAt;            // before the drop's start
+  std::uint64_t holdersOfSeries = 0;   // a chain series whose holders may buy; 0 for none
+  std::vector<std::string> whitelist;  // phone numbers (when creating)
+  std::uint64_t whitelistSize = 0;     // (when read)
+};
 
 struct DropFields {
   std::int64_t seriesDraftId = 0;  // a published series
@@ -43,6 +54,7 @@ struct DropFields {
   core::Timestamp endsAt;
   core::Duration paymentWindow = std::chrono::minutes(5);
   std::uint32_t admitPerSecond = WaitingRoom::kDefaultAdmitPerSecond;  // out of the waiting room
+  std::optional<PriorityWindow> priority;
 };
 
 struct Drop {
@@ -61,6 +73,7 @@ struct Drop {
   std::int64_t createdBy = 0;
   core::Timestamp createdAt;
   QueueSettings queue;  // the waiting room: its commitment, and its seed once drawn
+  std::optional<PriorityWindow> priority;
 };
 
 enum class OrderState : std::uint8_t {
@@ -115,28 +128,32 @@ struct SalesFigures {
 class Drops {
  public:
   Drops(Database& database, Accounts& accounts, Catalog& catalog, PaymentProvider& payments,
-        WaitingRoom& waitingRoom, const core::Clock& clock)
+        WaitingRoom& waitingRoom, const ledger::Ledger& ledger, const core::Clock& clock)
       : database_(database),
         accounts_(accounts),
         catalog_(catalog),
         payments_(payments),
         waitingRoom_(waitingRoom),
+        ledger_(ledger),
         clock_(clock) {}
 
   // By an operator. Reasons: "not-operator", "no-such-series" / "series-not-published",
   // "title-length", "price-out-of-range" (1 fen to 1,000,000 yuan), "stock-out-of-range",
   // "stock-over-cap" (with every other drop of the series, beyond its edition cap),
   // "limit-out-of-range" (1 to 100), "window-invalid", "payment-window-out-of-range" (10
-  // seconds to 60 minutes), "admit-rate-out-of-range" (1 to 100,000 a second). Every drop
-  // gets a waiting room with a fresh committed seed.
+  // seconds to 60 minutes), "admit-rate-out-of-range" (1 to 100,000 a second),
+  // "priority-window-invalid" (a priority window starts before the drop and names holders or a
+  // whitelist of at most 10,000 valid phone numbers). Every drop gets a waiting room with a
+  // fresh committed seed.
   core::Result<Drop> create(std::int64_t operatorId, const DropFields& fields);
   core::Result<Drop> find(std::int64_t dropId);
   core::Result<std::vector<Drop>> list();
 
   // Reasons: "identity-required" (no real-name verification), "drop-not-started",
-  // "drop-ended", "queue-required", "queue-not-reached" (waiting_room.h), "sold-out",
-  // "identity-limit", "idempotency-key" (1 to 64 printable bytes), "no-such-drop". The same key
-  // again returns the first order, whatever its state.
+  // "priority-only" (in the priority window, for someone it does not name), "drop-ended",
+  // "queue-required", "queue-not-reached" (waiting_room.h), "sold-out", "identity-limit",
+  // "idempotency-key" (1 to 64 printable bytes), "no-such-drop". The same key again returns the
+  // first order, whatever its state.
   core::Result<Order> placeOrder(std::int64_t userId, std::int64_t dropId,
                                  const std::string& idempotencyKey);
   // The buyer's own order, or any for an operator ("no-such-order" otherwise).
@@ -169,6 +186,9 @@ class Drops {
   core::Result<Order> loadOrder(SqlSession& session, std::int64_t orderId, bool withHistory);
   core::Status refundPayment(const std::string& paymentId, const std::string& reason);
   void noteAvailable(std::int64_t dropId, std::int64_t available);
+  // Whether `userId` may buy in the drop's priority window.
+  core::Result<bool> mayBuyEarly(std::int64_t userId, std::int64_t dropId,
+                                 const PriorityWindow& window);
   bool knownSoldOut(std::int64_t dropId);
 
   Database& database_;
@@ -176,6 +196,7 @@ class Drops {
   Catalog& catalog_;
   PaymentProvider& payments_;
   WaitingRoom& waitingRoom_;
+  const ledger::Ledger& ledger_;
   const core::Clock& clock_;
 
   // What this instance last saw of each drop's free stock: a drop seen sold out is refused

@@ -205,7 +205,7 @@ class GatewayThatFailsToClose final : public PaymentProvider {
 
 TEST_P(DropsTest, APaymentThatArrivesAfterTheOrderExpiredIsRefunded) {
   GatewayThatFailsToClose gateway(*sandbox_);
-  Drops drops(*database_, *accounts_, *catalog_, gateway, *waitingRoom_, clock_);
+  Drops drops(*database_, *accounts_, *catalog_, gateway, *waitingRoom_, *ledger_, clock_);
   auto drop = drops.create(operator_, dropFields(1));
   ASSERT_TRUE(drop.ok());
   const std::int64_t alice = buyer(1);
@@ -384,6 +384,52 @@ TEST_P(DropsTest, AnOperatorRefundsAPaidOrderAndTheStockReturns) {
   EXPECT_GT(deliverCallbacks(), 0);  // the provider's "refunded" notices change nothing more
   EXPECT_EQ(drops_->order(alice, paid.id)->state, OrderState::kRefunded);
   EXPECT_EQ(*minter_->runOnce(), 0);
+}
+
+TEST_P(DropsTest, HoldersAndTheWhitelistBuyInThePriorityWindow) {
+  // Alice holds a copy of the series from an earlier drop; Bob is on the whitelist; Carol is
+  // neither.
+  auto earlier = drops_->create(operator_, dropFields(2));
+  ASSERT_TRUE(earlier.ok());
+  const std::int64_t alice = buyer(1);
+  EXPECT_EQ(buyAndPay(alice, earlier->id, "a").state, OrderState::kPaid);
+  ASSERT_EQ(*minter_->runOnce(), 1);
+  const std::int64_t bob = buyer(2);
+  const std::int64_t carol = buyer(3);
+
+  DropFields fields = dropFields(5);
+  fields.startsAt = clock_.now() + std::chrono::minutes(10);
+  fields.endsAt = clock_.now() + std::chrono::hours(1);
+  fields.priority = PriorityWindow{
+      clock_.now() + std::chrono::minutes(5), seriesId_, {accounts_->user(bob)->phone}, 0};
+  auto drop = drops_->create(operator_, fields);
+  ASSERT_TRUE(drop.ok()) << drop.status().toString();
+  ASSERT_TRUE(drop->priority.has_value());
+  EXPECT_EQ(drop->priority->holdersOfSeries, seriesId_);
+  EXPECT_EQ(drop->priority->whitelistSize, 1u);
+  EXPECT_EQ(drops_->find(drop->id)->priority->whitelistSize, 1u);
+
+  EXPECT_EQ(placeOrder(alice, drop->id, "b").status().reason(), "drop-not-started");
+  clock_.advance(std::chrono::minutes(5));
+  EXPECT_TRUE(placeOrder(alice, drop->id, "b").ok());  // a holder
+  EXPECT_TRUE(placeOrder(bob, drop->id, "b").ok());    // whitelisted
+  auto refused = placeOrder(carol, drop->id, "b");
+  EXPECT_EQ(refused.status().reason(), "priority-only");
+  EXPECT_NE(refused.status().message().find("holders of series"), std::string::npos);
+  EXPECT_EQ(drops_->find(drop->id)->reserved, 2u);
+  // At the start, everyone else through the waiting room.
+  clock_.advance(std::chrono::minutes(5));
+  EXPECT_TRUE(placeOrder(carol, drop->id, "b").ok());
+
+  // A window must start before the drop and name someone; phone numbers must be numbers.
+  fields.priority = PriorityWindow{fields.startsAt, seriesId_, {}, 0};
+  EXPECT_EQ(drops_->create(operator_, fields).status().reason(), "priority-window-invalid");
+  fields.priority = PriorityWindow{clock_.now(), 0, {}, 0};
+  fields.startsAt = clock_.now() + std::chrono::minutes(1);
+  EXPECT_EQ(drops_->create(operator_, fields).status().reason(), "priority-window-invalid");
+  fields.priority = PriorityWindow{clock_.now(), 0, {"1391000000x"}, 0};
+  EXPECT_EQ(drops_->create(operator_, fields).status().reason(), "priority-window-invalid");
+  EXPECT_EQ(testing::countRows(*database_, "SELECT COUNT(*) FROM drops"), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, DropsTest, ::testing::Values("sqlite", "postgres"));

@@ -256,6 +256,16 @@ CREATE TABLE queue_entries (
   UNIQUE (drop_id, position)
 );
 )sql"},
+    Migration{7, "priority windows: holders of a series or a whitelist buy before the start",
+              R"sql(
+ALTER TABLE drops ADD COLUMN priority_starts_at BIGINT;
+ALTER TABLE drops ADD COLUMN priority_series_id BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE drop_whitelist (
+  drop_id BIGINT NOT NULL REFERENCES drops (id),
+  phone TEXT NOT NULL,
+  PRIMARY KEY (drop_id, phone)
+);
+)sql"},
 };
 
 std::string spell(std::string sql, SqlDialect dialect) {

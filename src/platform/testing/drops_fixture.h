@@ -44,7 +44,7 @@ class DropsTest : public CatalogTest {
     sandbox_ = std::move(sandbox).value();
     waitingRoom_ = std::make_unique<WaitingRoom>(*database_, *accounts_, suite(), clock_);
     drops_ = std::make_unique<Drops>(*database_, *accounts_, *catalog_, *sandbox_, *waitingRoom_,
-                                     clock_);
+                                     *ledger_, clock_);
     minter_ =
         std::make_unique<Minter>(*database_, *accounts_, *drops_, *ledger_, *orderer_, clock_);
   }

@@ -691,6 +691,13 @@ TEST_F(PlatformApiTest, ABuyerOrdersPaysOnTheSandboxPageAndReceivesTheToken) {
   EXPECT_EQ(codeOf(forged), "callback-signature");
   EXPECT_EQ(alice.call("GET", order).json()["order"]["state"], "pending");
 
+  // Alice's order page listens for its changes: an event stream, her own order only.
+  RawConnection events(node_->port());
+  ASSERT_TRUE(events.send("GET " + order + "/events HTTP/1.1\r\nHost: x\r\nCookie: " +
+                          alice.cookieHeader() + "\r\n\r\n"));
+  ASSERT_TRUE(events.receiveUntil("\"state\":\"pending\"", std::chrono::seconds(5)));
+  EXPECT_EQ(codeOf(bob.call("GET", order + "/events")), "no-such-order");
+
   HttpResult paid = alice.raw("POST", page, "action=pay", "application/x-www-form-urlencoded");
   ASSERT_EQ(paid.status, 200) << paid.body;
   EXPECT_NE(paid.body.find("paid"), std::string::npos);
@@ -706,6 +713,8 @@ TEST_F(PlatformApiTest, ABuyerOrdersPaysOnTheSandboxPageAndReceivesTheToken) {
   }
   ASSERT_EQ(delivered["state"], "delivered") << delivered.dump();
   EXPECT_EQ(delivered["serial"], 1);
+  EXPECT_TRUE(events.receiveUntil("\"state\":\"delivered\"", std::chrono::seconds(5)))
+      << "the order's event stream did not tell of the delivery";
   EXPECT_TRUE(delivered.contains("mint_tx"));
   std::vector<std::string> states;
   for (const json& event : delivered["history"]) states.push_back(event["state"]);

@@ -1,5 +1,10 @@
 #include <api/commerce_api.h>
 
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -166,7 +171,15 @@ class CommerceApi::Impl {
     });
   }
 
-  void stop() { workers_.join(); }
+  void stop() {
+    {
+      std::lock_guard lock(watchMutex_);
+      stopping_ = true;
+    }
+    watchWake_.notify_all();
+    if (watcher_.joinable()) watcher_.join();
+    workers_.join();
+  }
 
  private:
   static void notAllowed(Exchange& exchange, std::string_view allowed) {
@@ -420,6 +433,10 @@ class CommerceApi::Impl {
       if (!isGet(request)) return notAllowed(exchange, "GET");
       return answer(200, drops_.order(session.user.id, *id));
     }
+    if (parts[2] == "events") {
+      if (!isGet(request)) return notAllowed(exchange, "GET");
+      return orderEvents(exchange, session, *id);
+    }
     if (request.method != "POST") return notAllowed(exchange, "POST");
     if (parts[2] == "pay") {
       // Back to the order's own page afterwards.
@@ -433,6 +450,72 @@ class CommerceApi::Impl {
       return answer(200, drops_.refund(session.user.id, *id, *reason));
     }
     noRoute(exchange);
+  }
+
+  // ---- order events: the buyer's page learns of payment and delivery without reloading ------
+
+  static bool finalState(platform::OrderState state) {
+    return state == platform::OrderState::kDelivered || state == platform::OrderState::kExpired ||
+           state == platform::OrderState::kRefunded || state == platform::OrderState::kMintFailed;
+  }
+  static std::string orderEvent(const platform::Order& order) {
+    return "event: order\ndata: " + json{{"order", orderJson(order)}}.dump() + "\n\n";
+  }
+
+  // The order as it is now, then every change of it until a final state. Changes are read from
+  // the database (another instance sharing it may have made them), every quarter second.
+  void orderEvents(Exchange& exchange, const platform::AuthenticatedSession& session,
+                   std::int64_t orderId) {
+    auto order = drops_.order(session.user.id, orderId);
+    if (!order) return exchange.respond(errorResponse(exchange.request(), order.status()));
+    auto stream = exchange.openStream();
+    if (!stream || !stream->send(orderEvent(*order)) || finalState(order->state)) return;
+    std::lock_guard lock(watchMutex_);
+    watches_.push_back({orderId, stream, order->state, order->updatedAt});
+    watchWake_.notify_one();
+  }
+
+  struct Watch {
+    std::int64_t orderId;
+    std::shared_ptr<EventStream> stream;
+    platform::OrderState state;
+    core::Timestamp updatedAt;
+  };
+
+  void watchOrders() {
+    std::unique_lock lock(watchMutex_);
+    while (!stopping_) {
+      watchWake_.wait_for(lock, std::chrono::milliseconds(250));
+      if (stopping_) return;
+      std::vector<Watch> current = watches_;
+      lock.unlock();
+      std::map<std::int64_t, platform::Order> seen;
+      std::vector<Watch> kept;
+      for (Watch& watch : current) {
+        if (watch.stream->closed()) continue;
+        auto found = seen.find(watch.orderId);
+        if (found == seen.end()) {
+          auto order = drops_.orderById(watch.orderId);
+          if (!order) {
+            kept.push_back(watch);  // the database is busy or down: next round
+            continue;
+          }
+          found = seen.emplace(watch.orderId, *order).first;
+        }
+        const platform::Order& order = found->second;
+        if (order.state != watch.state || order.updatedAt != watch.updatedAt) {
+          if (!watch.stream->send(orderEvent(order)) || finalState(order.state)) continue;
+          watch.state = order.state;
+          watch.updatedAt = order.updatedAt;
+        }
+        kept.push_back(watch);
+      }
+      lock.lock();
+      // Keep what was added while this round ran.
+      kept.insert(kept.end(), watches_.begin() + static_cast<std::ptrdiff_t>(current.size()),
+                  watches_.end());
+      watches_ = std::move(kept);
+    }
   }
 
   // The provider's callback: its signature is the only credential. Acknowledged (200) once
@@ -503,6 +586,11 @@ class CommerceApi::Impl {
   platform::WaitingRoom& waitingRoom_;
   platform::SandboxPayments& sandbox_;
   boost::asio::thread_pool workers_;
+  std::mutex watchMutex_;
+  std::condition_variable watchWake_;
+  bool stopping_ = false;
+  std::vector<Watch> watches_;
+  std::thread watcher_{[this] { watchOrders(); }};  // last: starts once the rest exists
 };
 
 CommerceApi::CommerceApi(platform::Accounts& accounts, platform::Drops& drops,

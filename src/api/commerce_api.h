@@ -8,6 +8,7 @@
 //   GET  /api/v1/drops/{id}/queue/draw            public: the revealed seed and every place
 //   POST /api/v1/drops/{id}/orders                buyer: reserve one copy (Idempotency-Key)
 //   GET  /api/v1/orders, /api/v1/orders/{id}      the buyer's own orders with their history
+//   GET  /api/v1/orders/{id}/events               the order's changes, as server-sent events
 //   POST /api/v1/orders/{id}/pay                  the provider's payment page for the order
 //   POST /api/v1/orders/{id}/refund               operator
 //   POST /api/v1/payments/sandbox/notify          the provider's signed callback (no session)

@@ -31,6 +31,8 @@ class Browser {
     csrf_ = other.csrf_;
   }
   const std::string& csrf() const { return csrf_; }
+  // The Cookie header's value, for a request sent by other means (an event stream).
+  std::string cookieHeader() const { return "jc_session=" + cookie_; }
 
  private:
   void remember(const HttpResult& result);

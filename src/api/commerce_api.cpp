@@ -58,6 +58,17 @@ std::string htmlEscape(std::string_view text) {
 }
 
 std::string dropState(const platform::Drop& drop, core::Timestamp now) {
+  if (drop.mode == platform::DropMode::kAirdrop) return "airdropped";
+  if (drop.lottery) {
+    if (now < drop.startsAt) return "upcoming";
+    if (now < drop.endsAt) return "entering";
+    // "open" after the end: the entrants are about to be numbered.
+    if (drop.lottery->state == "open" || drop.lottery->state == "committing" ||
+        drop.lottery->state == "drawing" || drop.lottery->state == "settling") {
+      return "drawing";
+    }
+    return drop.lottery->state == "settled" ? "drawn" : "draw-failed";
+  }
   if (now < drop.startsAt) {
     return drop.priority && now >= drop.priority->startsAt ? "priority" : "upcoming";
   }
@@ -85,6 +96,22 @@ json dropJson(const platform::Drop& drop) {
                        {"holders_of_series", drop.priority->holdersOfSeries},
                        {"whitelist_size", drop.priority->whitelistSize}};
   }
+  out["mode"] = platform::dropModeName(drop.mode);
+  if (drop.lottery) {
+    const platform::LotteryStatus& lottery = *drop.lottery;
+    auto hexOr = [](const auto& value) { return value ? json(value->hex()) : json(nullptr); };
+    out["lottery"] = {{"state", lottery.state},
+                      {"seed_commitment", lottery.commitment.hex()},
+                      {"seed", hexOr(lottery.seed)},
+                      {"entrants", lottery.entrants},
+                      {"winners", lottery.winners},
+                      {"entrants_root", hexOr(lottery.root)},
+                      {"chain_lottery_id",
+                       lottery.chainLotteryId == 0 ? json(nullptr) : json(lottery.chainLotteryId)},
+                      {"commit_tx", hexOr(lottery.commitTx)},
+                      {"draw_tx", hexOr(lottery.drawTx)},
+                      {"reason", lottery.reason.empty() ? json(nullptr) : json(lottery.reason)}};
+  }
   if (drop.queue.enabled) {
     out["admit_per_second"] = drop.queue.admitPerSecond;
     out["queue_commitment"] = drop.queue.commitment.hex();
@@ -102,6 +129,15 @@ json placeJson(const platform::QueuePlace& place) {
            {"admitted", place.admitted}};
   out["admitted_at"] = place.admittedAt ? json(place.admittedAt->unixMillis()) : json(nullptr);
   return out;
+}
+
+json entryJson(const platform::LotteryEntry& entry) {
+  return {{"drop_id", entry.dropId},
+          {"address", entry.address.hex()},
+          {"entered_at", entry.enteredAt.unixMillis()},
+          {"index", entry.index ? json(*entry.index) : json(nullptr)},
+          {"won", entry.won},
+          {"order_id", entry.orderId == 0 ? json(nullptr) : json(entry.orderId)}};
 }
 
 json orderJson(const platform::Order& order) {
@@ -153,10 +189,11 @@ std::string formField(std::string_view body, std::string_view name) {
 class CommerceApi::Impl {
  public:
   Impl(platform::Accounts& accounts, platform::Drops& drops, platform::WaitingRoom& waitingRoom,
-       platform::SandboxPayments& sandbox, unsigned workerThreads)
+       platform::Lotteries& lotteries, platform::SandboxPayments& sandbox, unsigned workerThreads)
       : accounts_(accounts),
         drops_(drops),
         waitingRoom_(waitingRoom),
+        lotteries_(lotteries),
         sandbox_(sandbox),
         workers_(std::max(1u, workerThreads)) {}
 
@@ -216,11 +253,105 @@ class CommerceApi::Impl {
       if (!isGet(request)) return notAllowed(exchange, "GET");
       return queueDraw(exchange, parts);
     }
+    if (parts[0] == "drops" && parts.size() == 4 && parts[2] == "lottery" &&
+        parts[3] == "entrants") {
+      if (!isGet(request)) return notAllowed(exchange, "GET");
+      return lotteryEntrants(exchange, parts);
+    }
     auto session = authenticateRequest(exchange, accounts_);
     if (!session) return;
     if (parts[0] == "drops") return dropsWrite(exchange, *session, parts);
     if (parts[0] == "orders") return orders(exchange, *session, parts);
+    if (parts[0] == "airdrops" && parts.size() == 1) {
+      if (request.method != "POST") return notAllowed(exchange, "POST");
+      return createAirdrop(exchange, *session);
+    }
     noRoute(exchange);
+  }
+
+  // ?from (default first) and ?limit (default 1,000): whole numbers, or nothing.
+  static std::optional<std::pair<std::uint64_t, std::uint64_t>> pageOf(const HttpRequest& request,
+                                                                       std::uint64_t first) {
+    auto number = [&](const char* name, std::uint64_t fallback) -> std::optional<std::uint64_t> {
+      auto found = request.query.find(name);
+      if (found == request.query.end()) return fallback;
+      if (found->second == "0") return 0;
+      auto parsed = parseId(found->second);
+      if (!parsed) return std::nullopt;
+      return static_cast<std::uint64_t>(*parsed);
+    };
+    const auto from = number("from", first);
+    const auto limit = number("limit", 1'000);
+    if (!from || !limit) return std::nullopt;
+    return std::make_pair(*from, *limit);
+  }
+
+  // Public: the numbered entrants (from 0) and who won, with the lottery's chain references.
+  void lotteryEntrants(Exchange& exchange, const std::vector<std::string_view>& parts) {
+    const HttpRequest& request = exchange.request();
+    auto id = parseId(parts[1]);
+    if (!id)
+      return exchange.respond(errorResponse(request, 400, "bad-id", "a drop id is a number"));
+    auto page = pageOf(request, 0);
+    if (!page) {
+      return exchange.respond(
+          errorResponse(request, 400, "page-out-of-range", "from and limit are whole numbers"));
+    }
+    auto entrants = lotteries_.entrants(*id, page->first, page->second);
+    if (!entrants) return exchange.respond(errorResponse(request, entrants.status()));
+    auto drop = drops_.find(*id);
+    if (!drop) return exchange.respond(errorResponse(request, drop.status()));
+    json list = json::array();
+    for (const auto& entrant : entrants->page) {
+      list.push_back(
+          {{"index", entrant.index}, {"address", entrant.address.hex()}, {"won", entrant.won}});
+    }
+    exchange.respond(jsonResponse(
+        200, json{{"drop_id", *id}, {"lottery", dropJson(*drop)["lottery"]}, {"entrants", list}}));
+  }
+
+  // {"series_draft_id", "title", and "phones": [...] or "holders_of_series" + "at_height"}.
+  void createAirdrop(Exchange& exchange, const platform::AuthenticatedSession& session) {
+    const HttpRequest& request = exchange.request();
+    auto body = jsonObjectBody(exchange, kMaxFieldBytes);
+    if (!body) return;
+    const json& document = body->document();
+    auto title = body->text("title");
+    auto series = body->number(document, "series_draft_id", INT64_MAX);
+    auto holders = body->number(document, "holders_of_series", INT64_MAX, 0);
+    auto height = body->number(document, "at_height", INT64_MAX, 0);
+    for (const core::Status& status :
+         {title.status(), series.status(), holders.status(), height.status()}) {
+      if (!status.isOk()) return exchange.respond(errorResponse(request, status));
+    }
+    platform::AirdropFields fields;
+    fields.seriesDraftId = static_cast<std::int64_t>(*series);
+    fields.title = *title;
+    fields.holdersOfSeries = *holders;
+    fields.atHeight = *height;
+    if (document.contains("phones")) {
+      const json& list = document["phones"];
+      if (!list.is_array() || list.size() > kMaxWhitelist) {
+        return exchange.respond(errorResponse(request, 400, "recipients-invalid",
+                                              "phones is a list of at most 10,000 numbers"));
+      }
+      for (const json& phone : list) {
+        if (!phone.is_string() || phone.get_ref<const std::string&>().size() > 20) {
+          return exchange.respond(errorResponse(request, 400, "recipients-invalid",
+                                                "phones is a list of phone numbers"));
+        }
+        fields.phones.push_back(phone.get<std::string>());
+      }
+    }
+    auto made = drops_.airdrop(session.user.id, fields);
+    if (!made) return exchange.respond(errorResponse(request, made.status()));
+    json skipped = json::array();
+    for (const auto& skip : made->skipped) {
+      skipped.push_back({{"recipient", skip.recipient}, {"reason", skip.reason}});
+    }
+    exchange.respond(jsonResponse(
+        201,
+        json{{"drop", dropJson(made->drop)}, {"orders", made->orderIds}, {"skipped", skipped}}));
   }
 
   void publicDrops(Exchange& exchange, const std::vector<std::string_view>& parts) {
@@ -300,6 +431,15 @@ class CommerceApi::Impl {
         return exchange.respond(std::move(response));
       }
       return exchange.respond(jsonResponse(200, json{{"place", placeJson(*place)}}));
+    }
+    if (parts[2] == "lottery") {
+      if (request.method != "POST" && !isGet(request)) return notAllowed(exchange, "GET, POST");
+      const bool entering = request.method == "POST";
+      auto entry = entering ? lotteries_.enter(session.user.id, *id)
+                            : lotteries_.entry(session.user.id, *id);
+      if (!entry) return exchange.respond(errorResponse(request, entry.status()));
+      return exchange.respond(
+          jsonResponse(entering ? 201 : 200, json{{"entry", entryJson(*entry)}}));
     }
     if (parts[2] == "figures") {
       if (!isGet(request)) return notAllowed(exchange, "GET");
@@ -400,6 +540,16 @@ class CommerceApi::Impl {
     fields.endsAt = core::Timestamp::fromUnixMillis(static_cast<std::int64_t>(*ends));
     fields.paymentWindow = std::chrono::seconds(*window);
     fields.admitPerSecond = static_cast<std::uint32_t>(*admit);
+    if (document.contains("mode")) {
+      auto mode = body->text("mode");
+      if (!mode) return exchange.respond(errorResponse(request, mode.status()));
+      auto parsed = platform::parseDropMode(*mode);
+      if (!parsed) {
+        return exchange.respond(
+            errorResponse(request, 400, "mode-invalid", "mode is first-come or lottery"));
+      }
+      fields.mode = *parsed;
+    }
     if (document.contains("priority") && !document["priority"].is_null()) {
       auto priority = priorityWindow(*body, document["priority"]);
       if (!priority) return exchange.respond(errorResponse(request, priority.status()));
@@ -584,6 +734,7 @@ class CommerceApi::Impl {
   platform::Accounts& accounts_;
   platform::Drops& drops_;
   platform::WaitingRoom& waitingRoom_;
+  platform::Lotteries& lotteries_;
   platform::SandboxPayments& sandbox_;
   boost::asio::thread_pool workers_;
   std::mutex watchMutex_;
@@ -594,9 +745,10 @@ class CommerceApi::Impl {
 };
 
 CommerceApi::CommerceApi(platform::Accounts& accounts, platform::Drops& drops,
-                         platform::WaitingRoom& waitingRoom, platform::SandboxPayments& sandbox,
-                         unsigned workerThreads)
-    : impl_(std::make_unique<Impl>(accounts, drops, waitingRoom, sandbox, workerThreads)) {}
+                         platform::WaitingRoom& waitingRoom, platform::Lotteries& lotteries,
+                         platform::SandboxPayments& sandbox, unsigned workerThreads)
+    : impl_(std::make_unique<Impl>(accounts, drops, waitingRoom, lotteries, sandbox,
+                                   workerThreads)) {}
 
 CommerceApi::~CommerceApi() { impl_->stop(); }
 
@@ -604,7 +756,8 @@ bool CommerceApi::handles(std::string_view path) {
   auto parts = splitPath(path);
   if (!parts.empty() && parts[0] == "sandbox") return true;
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return false;
-  return parts[2] == "drops" || parts[2] == "orders" || parts[2] == "payments";
+  return parts[2] == "drops" || parts[2] == "orders" || parts[2] == "payments" ||
+         parts[2] == "airdrops";
 }
 
 void CommerceApi::handle(const std::shared_ptr<Exchange>& exchange) { impl_->handle(exchange); }

@@ -6,7 +6,11 @@
 //   GET  /api/v1/drops/{id}/figures               operator: attempts, pending, paid, delivered...
 //   POST /api/v1/drops/{id}/queue                 buyer: join the waiting room; GET: one's place
 //   GET  /api/v1/drops/{id}/queue/draw            public: the revealed seed and every place
+//   POST /api/v1/drops/{id}/lottery               buyer: enter a lottery drop; GET: one's entry
+//   GET  /api/v1/drops/{id}/lottery/entrants      public: the numbered entrants and the winners
 //   POST /api/v1/drops/{id}/orders                buyer: reserve one copy (Idempotency-Key)
+//   POST /api/v1/airdrops                         operator: a copy for each of a list of users
+//                                                 or of a series' holders at a height
 //   GET  /api/v1/orders, /api/v1/orders/{id}      the buyer's own orders with their history
 //   GET  /api/v1/orders/{id}/events               the order's changes, as server-sent events
 //   POST /api/v1/orders/{id}/pay                  the provider's payment page for the order
@@ -21,6 +25,7 @@
 #include <api/http_server.h>
 #include <platform/accounts.h>
 #include <platform/drops.h>
+#include <platform/lottery.h>
 #include <platform/payments.h>
 #include <platform/waiting_room.h>
 
@@ -29,8 +34,8 @@ namespace jiancang::api {
 class CommerceApi {
  public:
   CommerceApi(platform::Accounts& accounts, platform::Drops& drops,
-              platform::WaitingRoom& waitingRoom, platform::SandboxPayments& sandbox,
-              unsigned workerThreads = 4);
+              platform::WaitingRoom& waitingRoom, platform::Lotteries& lotteries,
+              platform::SandboxPayments& sandbox, unsigned workerThreads = 4);
   ~CommerceApi();
   CommerceApi(const CommerceApi&) = delete;
   CommerceApi& operator=(const CommerceApi&) = delete;

@@ -177,6 +177,7 @@ class NodeApi::Impl {
   HttpResponse tokenHistory(const HttpRequest& request, const chain::TokenId& id) const;
   HttpResponse certificate(const HttpRequest& request, const chain::TokenId& id) const;
   HttpResponse series(const HttpRequest& request, std::string_view id) const;
+  HttpResponse lottery(const HttpRequest& request, std::string_view id) const;
   HttpResponse account(const HttpRequest& request, const core::Address& address) const;
   HttpResponse accountTokens(const HttpRequest& request, const core::Address& address) const;
   HttpResponse metrics() const;
@@ -270,6 +271,9 @@ void NodeApi::Impl::handle(const std::shared_ptr<Exchange>& exchange) {
   }
   if (resource == "series" && parts.size() == 2) {
     return exchange->respond(series(request, parts[1]));
+  }
+  if (resource == "lotteries" && parts.size() == 2) {
+    return exchange->respond(lottery(request, parts[1]));
   }
   if (resource == "accounts" && (parts.size() == 2 || parts.size() == 3)) {
     auto address = core::Address::fromHex(parts[1]);
@@ -560,6 +564,36 @@ HttpResponse NodeApi::Impl::series(const HttpRequest& request, std::string_view 
   auto record = core::decode<chain::SeriesRecord>(*bytes);
   if (!record) return errorResponse(request, 500, "state-corrupt", "the series record is damaged");
   return jsonResponse(200, seriesJson(*record, ledger_.holdersOf(record->id)));
+}
+
+// A lottery as the chain holds it, with the commit block's hash: with the published entrant list,
+// everything needed to recompute the winners (docs/FAIRNESS.md).
+HttpResponse NodeApi::Impl::lottery(const HttpRequest& request, std::string_view id) const {
+  auto number = parseNumber(id);
+  if (!number) return errorResponse(request, 400, "bad-id", "a lottery is its decimal id");
+  auto bytes = ledger_.get(chain::state_keys::lottery(chain::LotteryId(*number)));
+  if (!bytes) {
+    return errorResponse(request, 404, "lottery-not-found",
+                         "lottery " + std::string(id) + " does not exist");
+  }
+  auto record = core::decode<chain::LotteryRecord>(*bytes);
+  if (!record) return errorResponse(request, 500, "state-corrupt", "the lottery record is damaged");
+  auto commitBlock = ledger_.blockAt(record->committedAtHeight);
+  json body{{"id", record->id.value()},
+            {"issuer", record->issuer.hex()},
+            {"series", record->series.value()},
+            {"entrants_root", record->entrantsRoot.hex()},
+            {"entrant_count", record->entrantCount},
+            {"winner_count", record->winnerCount},
+            {"seed_commitment", record->seedCommitment.hex()},
+            {"committed_at_height", record->committedAtHeight},
+            {"commit_block_hash",
+             commitBlock ? json(chain::blockHash(ledger_.parameters(), commitBlock->header).hex())
+                         : json(nullptr)},
+            {"drawn", record->drawn},
+            {"seed", record->drawn ? json(record->seed.hex()) : json(nullptr)},
+            {"winners", record->winners}};
+  return jsonResponse(200, body);
 }
 
 HttpResponse NodeApi::Impl::account(const HttpRequest&, const core::Address& address) const {

@@ -50,11 +50,13 @@ core::Result<core::KeyPair> loadOrCreateKey(const fs::path& path, core::SuiteId 
 
 // The sale's background work, each on a thread of its own so that none waits for another:
 // unpaid orders past their deadline give their stock back; the sandbox provider delivers its
-// callbacks (at once again while a full batch was due); paid orders are minted.
+// callbacks (at once again while a full batch was due); paid orders are minted; lotteries past
+// their end are committed and drawn on chain.
 class CommerceWorker {
  public:
   CommerceWorker(platform::Drops& drops, platform::WaitingRoom& waitingRoom,
-                 platform::SandboxPayments& sandbox, platform::Minter& minter) {
+                 platform::Lotteries& lotteries, platform::SandboxPayments& sandbox,
+                 platform::Minter& minter) {
     loop([&drops, &waitingRoom] {
       // Waiting rooms are drawn at their drop's start (or by the first to join after it).
       report("drawing queues", waitingRoom.drawDue().status());
@@ -75,6 +77,11 @@ class CommerceWorker {
       auto minted = minter.runOnce();
       report("minting", minted.status());
       return minted.ok() && *minted > 0;
+    });
+    // Lotteries wait for the chain between their steps: on a thread of their own.
+    loop([&lotteries] {
+      report("drawing lotteries", lotteries.runDue().status());
+      return false;
     });
   }
   ~CommerceWorker() { stop(); }
@@ -246,7 +253,8 @@ int runUp(const UpOptions& options) {
                                     clock);
   platform::Drops drops(**database, accounts, catalog, **sandbox, waitingRoom, **ledger, clock);
   platform::Minter minter(**database, accounts, drops, **ledger, orderer, clock);
-  api::CommerceApi commerceApi(accounts, drops, waitingRoom, **sandbox);
+  platform::Lotteries lotteries(**database, accounts, **ledger, orderer, clock);
+  api::CommerceApi commerceApi(accounts, drops, waitingRoom, lotteries, **sandbox);
 
   std::FILE* accessLog = std::fopen((data / "access.log").c_str(), "a");
   api::HttpServerOptions serverOptions;
@@ -282,7 +290,7 @@ int runUp(const UpOptions& options) {
   // The sandbox provider calls back through the loopback interface whatever was listened on.
   std::string callbackHost = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "[::1]" : shownHost;
   (*sandbox)->setBaseUrl("http://" + callbackHost + ":" + std::to_string(server.port()));
-  CommerceWorker commerceWorker(drops, waitingRoom, **sandbox, minter);
+  CommerceWorker commerceWorker(drops, waitingRoom, lotteries, **sandbox, minter);
 
   std::cout << (fresh ? "created" : "opened") << " chain " << (*ledger)->parameters().chainId.hex()
             << " (\"" << chainGenesis.chainName << "\", " << core::suiteName(chainGenesis.suite)

@@ -3,6 +3,8 @@
 #include <array>
 #include <set>
 
+#include <chain/state_keys.h>
+
 namespace jiancang::platform {
 namespace {
 
@@ -44,7 +46,10 @@ constexpr const char* kDropColumns =
     "id, series_draft_id, series_id, issuer_user_id, title, price_fen, stock, reserved, "
     "per_identity_limit, starts_at, ends_at, payment_window_ms, created_by, created_at, "
     "admit_per_second, queue_seed, queue_commitment, queue_drawn_at, priority_starts_at, "
-    "priority_series_id, (SELECT COUNT(*) FROM drop_whitelist w WHERE w.drop_id = drops.id)";
+    "priority_series_id, (SELECT COUNT(*) FROM drop_whitelist w WHERE w.drop_id = drops.id), "
+    "mode";
+
+constexpr std::array<std::string_view, 3> kModeNames{"first-come", "lottery", "airdrop"};
 
 Drop readDrop(const SqlRow& row) {
   Drop drop;
@@ -79,7 +84,17 @@ Drop readDrop(const SqlRow& row) {
     window.whitelistSize = static_cast<std::uint64_t>(row.integer(20));
     drop.priority = window;
   }
+  drop.mode = parseDropMode(row.text(21)).value_or(DropMode::kFirstCome);
   return drop;
+}
+
+// A row read with readDrop(), with a lottery's progress added.
+Status completeDrop(SqlSession& session, Drop* drop) {
+  if (drop->mode != DropMode::kLottery) return {};
+  auto lottery = loadLotteryStatus(session, drop->id);
+  if (!lottery) return lottery.status();
+  drop->lottery = *lottery;
+  return {};
 }
 
 core::Result<Drop> loadDrop(SqlSession& session, std::int64_t dropId) {
@@ -87,7 +102,9 @@ core::Result<Drop> loadDrop(SqlSession& session, std::int64_t dropId) {
       session.query(std::string("SELECT ") + kDropColumns + " FROM drops WHERE id = ?", {dropId});
   if (!rows) return rows.status();
   if (rows->empty()) return noSuchDrop(dropId);
-  return readDrop(rows->front());
+  Drop drop = readDrop(rows->front());
+  if (Status completed = completeDrop(session, &drop); !completed.isOk()) return completed;
+  return drop;
 }
 
 bool printable(const std::string& text) {
@@ -101,6 +118,17 @@ bool printable(const std::string& text) {
 
 std::string_view orderStateName(OrderState state) {
   return kStateNames.at(static_cast<std::size_t>(state));
+}
+
+std::string_view dropModeName(DropMode mode) {
+  return kModeNames.at(static_cast<std::size_t>(mode));
+}
+
+std::optional<DropMode> parseDropMode(std::string_view name) {
+  for (std::size_t i = 0; i < kModeNames.size(); ++i) {
+    if (kModeNames[i] == name) return static_cast<DropMode>(i);
+  }
+  return std::nullopt;
 }
 
 std::optional<OrderState> parseOrderState(std::string_view name) {
@@ -160,6 +188,17 @@ core::Result<Drop> Drops::create(std::int64_t operatorId, const DropFields& fiel
           "whitelist of at most 10,000 mobile numbers, or both");
     }
   }
+  const bool lottery = fields.mode == DropMode::kLottery;
+  if (fields.mode == DropMode::kAirdrop ||
+      (lottery && (fields.priority || fields.perIdentityLimit != 1 ||
+                   fields.stock > chain::limits::kMaxLotteryWinners))) {
+    return core::invalidArgument(
+        "mode-invalid",
+        fields.mode == DropMode::kAirdrop
+            ? "airdrops are made with the airdrop request"
+            : "a lottery has no priority window, one copy per identity and at most " +
+                  std::to_string(chain::limits::kMaxLotteryWinners) + " winners");
+  }
   const QueueSeed seed = waitingRoom_.newSeed();
   const core::Bytes seedBytes(seed.seed.view().begin(), seed.seed.view().end());
   const core::Bytes commitmentBytes(seed.commitment.view().begin(), seed.commitment.view().end());
@@ -194,19 +233,26 @@ core::Result<Drop> Drops::create(std::int64_t operatorId, const DropFields& fiel
         std::string("INSERT INTO drops (series_draft_id, series_id, issuer_user_id, title, "
                     "price_fen, stock, per_identity_limit, starts_at, ends_at, payment_window_ms, "
                     "created_by, created_at, admit_per_second, queue_seed, queue_commitment, "
-                    "priority_starts_at, priority_series_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?, ?, ?, ?, ?, ?, ?) RETURNING ") +
+                    "priority_starts_at, priority_series_id, mode, lottery_seed, "
+                    "lottery_commitment, lottery_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ") +
             kDropColumns,
         {fields.seriesDraftId, static_cast<std::int64_t>(series->seriesId),
          issuer->front().integer(0), fields.title, fields.price.value(),
          static_cast<std::int64_t>(fields.stock), std::int64_t{fields.perIdentityLimit},
          fields.startsAt.unixMillis(), fields.endsAt.unixMillis(), fields.paymentWindow.count(),
-         operatorId, clock_.now().unixMillis(), std::int64_t{fields.admitPerSecond}, seedBytes,
-         commitmentBytes,
+         operatorId, clock_.now().unixMillis(), std::int64_t{fields.admitPerSecond},
+         // A lottery's seed decides its winners, a first-come drop's its queue: never both.
+         lottery ? SqlValue() : SqlValue(seedBytes),
+         lottery ? SqlValue() : SqlValue(commitmentBytes),
          fields.priority ? SqlValue(fields.priority->startsAt.unixMillis()) : SqlValue(),
-         static_cast<std::int64_t>(fields.priority ? fields.priority->holdersOfSeries : 0)});
+         static_cast<std::int64_t>(fields.priority ? fields.priority->holdersOfSeries : 0),
+         std::string(dropModeName(fields.mode)), lottery ? SqlValue(seedBytes) : SqlValue(),
+         lottery ? SqlValue(commitmentBytes) : SqlValue(),
+         lottery ? SqlValue(std::string("open")) : SqlValue()});
     if (!rows) return rows.status();
     created = readDrop(rows->front());
+    if (Status completed = completeDrop(session, &created); !completed.isOk()) return completed;
     if (fields.priority) {
       std::set<std::string> phones(fields.priority->whitelist.begin(),
                                    fields.priority->whitelist.end());
@@ -221,6 +267,159 @@ core::Result<Drop> Drops::create(std::int64_t operatorId, const DropFields& fiel
   });
   if (!status.isOk()) return status;
   return created;
+}
+
+Status Drops::airdropRecipients(const AirdropFields& fields, std::vector<std::int64_t>* users,
+                                std::vector<AirdropSkip>* skipped) {
+  // Who receives: phone numbers as given, or the chain addresses holding the series at the
+  // height (read from every token's history of owners).
+  std::vector<std::string> phones = fields.phones;
+  std::vector<core::Address> addresses;
+  if (fields.holdersOfSeries != 0) {
+    auto bytes = ledger_.get(chain::state_keys::series(chain::SeriesId(fields.holdersOfSeries)));
+    if (!bytes) {
+      return core::notFound(
+          "no-such-series",
+          "chain series " + std::to_string(fields.holdersOfSeries) + " does not exist");
+    }
+    auto series = core::decode<chain::SeriesRecord>(*bytes);
+    if (!series) return series.status();
+    std::set<core::Address> holders;
+    for (std::uint64_t serial = 1; serial <= series->minted; ++serial) {
+      std::optional<core::Address> owner;
+      std::string cursor;
+      bool past = false;
+      do {
+        auto history = ledger_.tokenHistory({chain::SeriesId(fields.holdersOfSeries), serial},
+                                            cursor, kHoldingsPage);
+        if (!history) return history.status();
+        for (const ledger::OwnershipEvent& event : history->items) {
+          if (event.height > fields.atHeight) {
+            past = true;
+            break;
+          }
+          owner = event.kind == ledger::OwnershipEvent::Kind::kBurn
+                      ? std::nullopt
+                      : std::optional<core::Address>(event.to);
+        }
+        cursor = history->nextCursor;
+      } while (!past && !cursor.empty());
+      if (owner && holders.insert(*owner).second) addresses.push_back(*owner);
+    }
+  }
+  return database_.transaction([&](SqlSession& session) -> Status {
+    users->clear();
+    skipped->clear();
+    std::set<std::int64_t> seen;
+    auto take = [&](const std::string& shown, core::Result<std::vector<SqlRow>> rows) -> Status {
+      if (!rows) return rows.status();
+      if (rows->empty()) {
+        skipped->push_back({shown, "no-such-account"});
+      } else if (rows->front().isNull(1)) {
+        skipped->push_back({shown, "identity-required"});
+      } else if (seen.insert(rows->front().integer(0)).second) {
+        users->push_back(rows->front().integer(0));
+      }
+      return {};
+    };
+    for (const std::string& phone : phones) {
+      Status taken = take(
+          phone, session.query("SELECT id, identity_hash FROM users WHERE phone = ?", {phone}));
+      if (!taken.isOk()) return taken;
+    }
+    for (const core::Address& address : addresses) {
+      Status taken =
+          take(address.hex(),
+               session.query("SELECT id, identity_hash FROM users WHERE address = ?",
+                             {core::Bytes(address.view().begin(), address.view().end())}));
+      if (!taken.isOk()) return taken;
+    }
+    return {};
+  });
+}
+
+core::Result<Airdrop> Drops::airdrop(std::int64_t operatorId, const AirdropFields& fields) {
+  auto actor = accounts_.user(operatorId);
+  if (!actor) return actor.status();
+  if (!actor->hasRole(kRoleOperator)) return notOperator("make airdrops");
+  if (fields.title.empty() || fields.title.size() > kMaxTitleBytes) {
+    return core::invalidArgument("title-length", "an airdrop's title is 1 to 100 bytes");
+  }
+  bool phonesValid = fields.phones.size() <= kMaxWhitelist;
+  for (const std::string& phone : fields.phones) phonesValid = phonesValid && validPhone(phone);
+  const bool byList = !fields.phones.empty() && fields.holdersOfSeries == 0;
+  const bool byHolders = fields.phones.empty() && fields.holdersOfSeries != 0 &&
+                         fields.atHeight <= ledger_.head().height;
+  if (!phonesValid || (!byList && !byHolders)) {
+    return core::invalidArgument(
+        "recipients-invalid",
+        "an airdrop goes to a list of 1 to 10,000 mobile numbers, or to the holders of a chain "
+        "series at a height no later than the chain's head");
+  }
+  auto series = catalog_.find(std::nullopt, fields.seriesDraftId);
+  if (!series) return series.status();
+  if (series->state != SeriesState::kPublished) {
+    return core::failedPrecondition("series-not-published", "the series is not published");
+  }
+  std::vector<std::int64_t> recipients;
+  Airdrop made;
+  if (Status found = airdropRecipients(fields, &recipients, &made.skipped); !found.isOk()) {
+    return found;
+  }
+  if (recipients.empty()) {
+    return core::failedPrecondition("no-recipients",
+                                    "none of the recipients has a real-name verified account");
+  }
+  const auto count = static_cast<std::int64_t>(recipients.size());
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    made.orderIds.clear();
+    auto issuer = session.query("SELECT user_id FROM issuers WHERE id = ?", {series->issuerId});
+    if (!issuer) return issuer.status();
+    if (issuer->empty()) return core::notFound("no-such-issuer", "the series has no issuer");
+    auto others = session.query(
+        "SELECT CAST(COALESCE(SUM(stock), 0) AS BIGINT) FROM drops WHERE series_id = ?",
+        {static_cast<std::int64_t>(series->seriesId)});
+    if (!others) return others.status();
+    const auto committed = static_cast<std::uint64_t>(others->front().integer(0));
+    if (committed + recipients.size() > series->fields.editionCap) {
+      return core::failedPrecondition(
+          "stock-over-cap", "the series' drops hold " + std::to_string(committed) + " of its " +
+                                std::to_string(series->fields.editionCap) + "; " +
+                                std::to_string(recipients.size()) + " recipients do not fit");
+    }
+    const core::Timestamp now = clock_.now();
+    // Given at once: a window of one millisecond, every copy reserved by its order.
+    auto rows = session.query(
+        std::string("INSERT INTO drops (series_draft_id, series_id, issuer_user_id, title, "
+                    "price_fen, stock, reserved, per_identity_limit, starts_at, ends_at, "
+                    "payment_window_ms, created_by, created_at, mode) VALUES (?, ?, ?, ?, 0, ?, "
+                    "?, 1, ?, ?, 0, ?, ?, 'airdrop') RETURNING ") +
+            kDropColumns,
+        {fields.seriesDraftId, static_cast<std::int64_t>(series->seriesId),
+         issuer->front().integer(0), fields.title, count, count, now.unixMillis(),
+         now.unixMillis() + 1, operatorId, now.unixMillis()});
+    if (!rows) return rows.status();
+    made.drop = readDrop(rows->front());
+    for (std::int64_t userId : recipients) {
+      auto order = session.query(
+          "INSERT INTO orders (drop_id, user_id, identity_hash, idempotency_key, amount_fen, "
+          "state, created_at, expires_at, updated_at) SELECT ?, id, identity_hash, ?, 0, 'paid', "
+          "?, ?, ? FROM users WHERE id = ? RETURNING id",
+          {made.drop.id, "airdrop-" + std::to_string(made.drop.id), now.unixMillis(),
+           now.unixMillis(), now.unixMillis(), userId});
+      if (!order) return order.status();
+      if (order->empty()) return core::notFound("no-such-user", "a recipient's account is gone");
+      const std::int64_t orderId = order->front().integer(0);
+      auto event = session.execute(
+          "INSERT INTO order_events (order_id, at, state, detail) VALUES (?, ?, 'paid', ?)",
+          {orderId, now.unixMillis(), "airdropped: " + fields.title + "; minting"});
+      if (!event) return event.status();
+      made.orderIds.push_back(orderId);
+    }
+    return {};
+  });
+  if (!status.isOk()) return status;
+  return made;
 }
 
 core::Result<Drop> Drops::find(std::int64_t dropId) {
@@ -242,7 +441,12 @@ core::Result<std::vector<Drop>> Drops::list() {
     auto rows = session.query(
         std::string("SELECT ") + kDropColumns + " FROM drops ORDER BY starts_at DESC, id DESC", {});
     if (!rows) return rows.status();
-    for (const SqlRow& row : *rows) drops.push_back(readDrop(row));
+    for (const SqlRow& row : *rows) {
+      drops.push_back(readDrop(row));
+      if (Status completed = completeDrop(session, &drops.back()); !completed.isOk()) {
+        return completed;
+      }
+    }
     return {};
   });
   if (!status.isOk()) return status;
@@ -343,6 +547,12 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
     if (soldOut) return {ErrorCode::kResourceExhausted, "sold-out", "this drop is sold out"};
     auto drop = loadDrop(session, dropId);
     if (!drop) return drop.status();
+    if (drop->mode != DropMode::kFirstCome) {
+      return core::failedPrecondition(
+          "not-for-sale", drop->mode == DropMode::kLottery
+                              ? "this drop is sold by lottery: enter it, and pay if you win"
+                              : "this is an airdrop: its copies are given, not sold");
+    }
     const core::Timestamp now = clock_.now();
     if (now < drop->startsAt) {
       if (!drop->priority || now < drop->priority->startsAt) {

@@ -29,6 +29,7 @@
 #include <ledger/ledger.h>
 #include <platform/accounts.h>
 #include <platform/catalog.h>
+#include <platform/lottery.h>
 #include <platform/payments.h>
 #include <platform/waiting_room.h>
 
@@ -44,8 +45,15 @@ struct PriorityWindow {
   std::uint64_t whitelistSize = 0;     // (when read)
 };
 
+// How a drop sells: first come (through the waiting room), by lottery (lottery.h), or not at all
+// (an airdrop: every recipient gets a copy for nothing).
+enum class DropMode : std::uint8_t { kFirstCome, kLottery, kAirdrop };
+std::string_view dropModeName(DropMode mode);  // "first-come", "lottery", "airdrop"
+std::optional<DropMode> parseDropMode(std::string_view name);
+
 struct DropFields {
-  std::int64_t seriesDraftId = 0;  // a published series
+  std::int64_t seriesDraftId = 0;        // a published series
+  DropMode mode = DropMode::kFirstCome;  // kAirdrop is made by Drops::airdrop only
   std::string title;
   core::Fen price;
   std::uint64_t stock = 0;
@@ -74,6 +82,31 @@ struct Drop {
   core::Timestamp createdAt;
   QueueSettings queue;  // the waiting room: its commitment, and its seed once drawn
   std::optional<PriorityWindow> priority;
+  DropMode mode = DropMode::kFirstCome;
+  std::optional<LotteryStatus> lottery;  // a lottery drop's progress
+};
+
+// An airdrop (空投): a copy of a published series for each recipient, minted for nothing. The
+// recipients are the accounts of a list of phone numbers, or the holders of a chain series at a
+// height (each holder once, however many tokens they held). Only real-name verified accounts
+// receive one; the others are listed as skipped.
+struct AirdropFields {
+  std::int64_t seriesDraftId = 0;
+  std::string title;
+  std::vector<std::string> phones;
+  std::uint64_t holdersOfSeries = 0;  // instead of phones
+  std::uint64_t atHeight = 0;         // holders at this block height (0: the head)
+};
+
+struct AirdropSkip {
+  std::string recipient;  // the phone number, or the chain address in hex
+  std::string reason;     // "no-such-account", "identity-required"
+};
+
+struct Airdrop {
+  Drop drop;
+  std::vector<std::int64_t> orderIds;  // one per recipient, minted by the Minter
+  std::vector<AirdropSkip> skipped;
 };
 
 enum class OrderState : std::uint8_t {
@@ -143,17 +176,25 @@ class Drops {
   // "limit-out-of-range" (1 to 100), "window-invalid", "payment-window-out-of-range" (10
   // seconds to 60 minutes), "admit-rate-out-of-range" (1 to 100,000 a second),
   // "priority-window-invalid" (a priority window starts before the drop and names holders or a
-  // whitelist of at most 10,000 valid phone numbers). Every drop gets a waiting room with a
-  // fresh committed seed.
+  // whitelist of at most 10,000 valid phone numbers), "mode-invalid" (a lottery has no priority
+  // window, a stock of at most 10,000 winners, and one copy per identity). Every first-come
+  // drop gets a waiting room with a fresh committed seed; every lottery a committed seed.
   core::Result<Drop> create(std::int64_t operatorId, const DropFields& fields);
   core::Result<Drop> find(std::int64_t dropId);
+
+  // By an operator. Reasons: "not-operator", "title-length", "no-such-series" /
+  // "series-not-published", "recipients-invalid" (a list of 1 to 10,000 phone numbers, or a
+  // series and a height not above the head), "no-recipients" (nobody eligible),
+  // "stock-over-cap".
+  core::Result<Airdrop> airdrop(std::int64_t operatorId, const AirdropFields& fields);
   core::Result<std::vector<Drop>> list();
 
   // Reasons: "identity-required" (no real-name verification), "drop-not-started",
   // "priority-only" (in the priority window, for someone it does not name), "drop-ended",
   // "queue-required", "queue-not-reached" (waiting_room.h), "sold-out", "identity-limit",
-  // "idempotency-key" (1 to 64 printable bytes), "no-such-drop". The same key again returns the
-  // first order, whatever its state.
+  // "idempotency-key" (1 to 64 printable bytes), "no-such-drop", "not-for-sale" (a lottery
+  // or an airdrop: their orders are made for the winners and recipients). The same key again
+  // returns the first order, whatever its state.
   core::Result<Order> placeOrder(std::int64_t userId, std::int64_t dropId,
                                  const std::string& idempotencyKey);
   // The buyer's own order, or any for an operator ("no-such-order" otherwise).
@@ -190,6 +231,9 @@ class Drops {
   core::Result<bool> mayBuyEarly(std::int64_t userId, std::int64_t dropId,
                                  const PriorityWindow& window);
   bool knownSoldOut(std::int64_t dropId);
+  // The recipients of an airdrop: user ids, and who was skipped.
+  core::Status airdropRecipients(const AirdropFields& fields, std::vector<std::int64_t>* users,
+                                 std::vector<AirdropSkip>* skipped);
 
   Database& database_;
   Accounts& accounts_;

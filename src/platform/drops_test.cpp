@@ -432,6 +432,96 @@ TEST_P(DropsTest, HoldersAndTheWhitelistBuyInThePriorityWindow) {
   EXPECT_EQ(testing::countRows(*database_, "SELECT COUNT(*) FROM drops"), 2);
 }
 
+TEST_P(DropsTest, AirdropsGiveACopyToAListOrToTheHoldersAtAHeight) {
+  std::vector<std::int64_t> holders;
+  std::vector<std::string> phones;
+  for (int n = 1; n <= 3; ++n) {
+    holders.push_back(buyer(n));
+    phones.push_back(accounts_->user(holders.back())->phone);
+  }
+  AirdropFields byList;
+  byList.seriesDraftId = draftId_;
+  byList.title = "开馆纪念";
+  byList.phones = phones;
+  byList.phones.push_back(accounts_->user(collector_)->phone);  // not verified
+  byList.phones.push_back("13900000000");                       // no account
+  byList.phones.push_back(phones[0]);                           // twice: once
+  auto first = drops_->airdrop(operator_, byList);
+  ASSERT_TRUE(first.ok()) << first.status().toString();
+  EXPECT_EQ(first->drop.mode, DropMode::kAirdrop);
+  EXPECT_EQ(first->drop.stock, 3u);
+  EXPECT_EQ(first->orderIds.size(), 3u);
+  ASSERT_EQ(first->skipped.size(), 2u);
+  EXPECT_EQ(first->skipped[0].reason, "identity-required");
+  EXPECT_EQ(first->skipped[1].recipient, "13900000000");
+  EXPECT_EQ(first->skipped[1].reason, "no-such-account");
+  auto minted = minter_->runOnce();
+  ASSERT_TRUE(minted.ok()) << minted.status().toString();
+  EXPECT_EQ(*minted, 3);
+  for (std::int64_t user : holders) {
+    auto orders = drops_->ordersOf(user);
+    ASSERT_EQ(orders->size(), 1u);
+    EXPECT_EQ(orders->front().state, OrderState::kDelivered);
+    EXPECT_EQ(orders->front().amount, core::Fen(0));
+  }
+  const std::uint64_t afterFirst = ledger_->head().height;
+
+  // Someone who comes to hold the series later is not a holder at the earlier height.
+  const std::int64_t latecomer = buyer(4);
+  AirdropFields one = byList;
+  one.phones = {accounts_->user(latecomer)->phone};
+  ASSERT_TRUE(drops_->airdrop(operator_, one).ok());
+  ASSERT_EQ(*minter_->runOnce(), 1);
+
+  AirdropFields byHolders;
+  byHolders.seriesDraftId = draftId_;
+  byHolders.title = "持有者回馈";
+  byHolders.holdersOfSeries = seriesId_;
+  byHolders.atHeight = afterFirst;
+  auto atFirst = drops_->airdrop(operator_, byHolders);
+  ASSERT_TRUE(atFirst.ok()) << atFirst.status().toString();
+  EXPECT_EQ(atFirst->orderIds.size(), 3u);
+  EXPECT_TRUE(atFirst->skipped.empty());
+  ASSERT_EQ(*minter_->runOnce(), 3);
+  EXPECT_EQ(drops_->ordersOf(latecomer)->size(), 1u);
+  // Before anything was minted, nobody held it.
+  byHolders.atHeight = afterFirst - 2;
+  EXPECT_EQ(drops_->airdrop(operator_, byHolders).status().reason(), "no-recipients");
+  // Now: every holder once, however many tokens they hold.
+  byHolders.atHeight = ledger_->head().height;
+  auto now = drops_->airdrop(operator_, byHolders);
+  ASSERT_TRUE(now.ok()) << now.status().toString();
+  EXPECT_EQ(now->orderIds.size(), 4u);
+  ASSERT_EQ(*minter_->runOnce(), 4);
+  EXPECT_EQ(seriesOnChain(seriesId_)->minted, 11u);
+
+  // Refusals, each with nothing stored.
+  const auto dropsBefore = testing::countRows(*database_, "SELECT COUNT(*) FROM drops");
+  EXPECT_EQ(drops_->airdrop(holders[0], byList).status().reason(), "not-operator");
+  AirdropFields both = byHolders;
+  both.phones = phones;
+  EXPECT_EQ(drops_->airdrop(operator_, both).status().reason(), "recipients-invalid");
+  AirdropFields future = byHolders;
+  future.atHeight = ledger_->head().height + 1;
+  EXPECT_EQ(drops_->airdrop(operator_, future).status().reason(), "recipients-invalid");
+  AirdropFields nobody = byList;
+  nobody.phones = {};
+  EXPECT_EQ(drops_->airdrop(operator_, nobody).status().reason(), "recipients-invalid");
+  AirdropFields badPhone = byList;
+  badPhone.phones = {"12345"};
+  EXPECT_EQ(drops_->airdrop(operator_, badPhone).status().reason(), "recipients-invalid");
+  AirdropFields untitled = byList;
+  untitled.title.clear();
+  EXPECT_EQ(drops_->airdrop(operator_, untitled).status().reason(), "title-length");
+  // 11 of the cap of 20 are given: ten more do not fit.
+  AirdropFields tooMany = byList;
+  tooMany.phones.clear();
+  for (int n = 5; n <= 14; ++n) tooMany.phones.push_back(accounts_->user(buyer(n))->phone);
+  EXPECT_EQ(drops_->airdrop(operator_, tooMany).status().reason(), "stock-over-cap");
+  EXPECT_EQ(testing::countRows(*database_, "SELECT COUNT(*) FROM drops"), dropsBefore);
+  EXPECT_EQ(drops_->placeOrder(holders[0], first->drop.id, "k").status().reason(), "not-for-sale");
+}
+
 INSTANTIATE_TEST_SUITE_P(Both, DropsTest, ::testing::Values("sqlite", "postgres"));
 
 }  // namespace

@@ -266,6 +266,36 @@ CREATE TABLE drop_whitelist (
   PRIMARY KEY (drop_id, phone)
 );
 )sql"},
+    Migration{8, "lottery drops: entries, the committed seed, the on-chain commit and draw",
+              R"sql(
+ALTER TABLE drops ADD COLUMN mode TEXT NOT NULL DEFAULT 'first-come';
+ALTER TABLE drops ADD COLUMN lottery_seed {bytes};
+ALTER TABLE drops ADD COLUMN lottery_commitment {bytes};
+ALTER TABLE drops ADD COLUMN lottery_state TEXT;
+ALTER TABLE drops ADD COLUMN lottery_root {bytes};
+ALTER TABLE drops ADD COLUMN lottery_entrants BIGINT;
+ALTER TABLE drops ADD COLUMN lottery_winners BIGINT;
+ALTER TABLE drops ADD COLUMN lottery_id BIGINT;
+ALTER TABLE drops ADD COLUMN lottery_commit_tx {bytes};
+ALTER TABLE drops ADD COLUMN lottery_draw_tx {bytes};
+ALTER TABLE drops ADD COLUMN lottery_reason TEXT;
+ALTER TABLE drops ADD COLUMN lottery_tx_hash {bytes};
+ALTER TABLE drops ADD COLUMN lottery_signed_tx {bytes};
+CREATE INDEX drops_by_lottery_state ON drops (mode, lottery_state);
+CREATE TABLE lottery_entries (
+  drop_id BIGINT NOT NULL REFERENCES drops (id),
+  user_id BIGINT NOT NULL REFERENCES users (id),
+  identity_hash {bytes} NOT NULL,
+  address {bytes} NOT NULL,
+  entered_at BIGINT NOT NULL,
+  entry_index BIGINT,
+  won BIGINT NOT NULL DEFAULT 0,
+  order_id BIGINT REFERENCES orders (id),
+  PRIMARY KEY (drop_id, user_id),
+  UNIQUE (drop_id, identity_hash),
+  UNIQUE (drop_id, entry_index)
+);
+)sql"},
 };
 
 std::string spell(std::string sql, SqlDialect dialect) {

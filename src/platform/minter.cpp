@@ -1,8 +1,6 @@
 #include <platform/minter.h>
 
-#include <future>
-
-#include <chain/state_keys.h>
+#include <platform/stored_transaction.h>
 
 namespace jiancang::platform {
 namespace {
@@ -12,13 +10,6 @@ using core::Status;
 core::Bytes bytesOf(core::ByteView view) { return core::Bytes(view.begin(), view.end()); }
 
 }  // namespace
-
-std::uint64_t Minter::committedNonce(const core::Address& signer) const {
-  if (auto bytes = ledger_.get(chain::state_keys::account(signer))) {
-    if (auto decoded = core::decode<chain::AccountRecord>(*bytes)) return decoded->nonce;
-  }
-  return 0;
-}
 
 core::Result<int> Minter::runOnce(const DeliveredCallback& delivered) {
   int count = 0;
@@ -102,7 +93,7 @@ core::Result<std::optional<Minter::Batch>> Minter::claim(std::uint64_t seriesId,
       mint.recipients.push_back(*address);
       orderIds.push_back(row.integer(0));
     }
-    const std::uint64_t nonce = committedNonce(signer);
+    const std::uint64_t nonce = committedNonce(ledger_, signer);
     chain::SignedTransaction signedTransaction = chain::signTransaction(
         parameters, chain::Transaction{parameters.chainId, key->publicKey, nonce, std::move(mint)},
         key->secretKey);
@@ -136,38 +127,20 @@ core::Result<std::optional<Minter::Batch>> Minter::claim(std::uint64_t seriesId,
 }
 
 core::Result<int> Minter::settle(const Batch& batch, const DeliveredCallback& delivered) {
-  if (auto entry = ledger_.transaction(batch.hash)) {
-    return finish(batch, entry->height, entry->receipt, delivered);
-  }
-  auto transaction = chain::decodeSignedTransaction(batch.signedTransaction);
-  if (!transaction) {
-    Status abandoned = abandon(batch, "its stored transaction is unreadable");
-    if (!abandoned.isOk()) return abandoned;
-    return 0;
-  }
-  auto promise = std::make_shared<std::promise<std::optional<ordering::CommitNotice>>>();
-  auto future = promise->get_future();
-  auto submitted =
-      orderer_.submit(*transaction, [promise](const std::optional<ordering::CommitNotice>& notice) {
-        promise->set_value(notice);
-      });
-  if (!submitted) {
-    if (submitted.status().reason() == "nonce-used") {
-      // Either this very transaction committed a moment ago, or another took its nonce and it
-      // can never commit.
-      if (auto entry = ledger_.transaction(batch.hash)) {
-        return finish(batch, entry->height, entry->receipt, delivered);
-      }
-      Status abandoned = abandon(batch, "its nonce was used by another transaction");
+  StoredOutcome outcome =
+      submitStored(ledger_, orderer_, {batch.hash, batch.signedTransaction}, options_.commitWait);
+  switch (outcome.kind) {
+    case StoredOutcome::Kind::kCommitted:
+      return finish(batch, outcome.height, outcome.receipt, delivered);
+    case StoredOutcome::Kind::kLost: {
+      Status abandoned = abandon(batch, outcome.why);
       if (!abandoned.isOk()) return abandoned;
       return 0;
     }
-    return 0;  // busy, not writable, a nonce still pending: the next round tries again
+    case StoredOutcome::Kind::kWaiting:
+      break;
   }
-  if (future.wait_for(options_.commitWait) != std::future_status::ready) return 0;
-  std::optional<ordering::CommitNotice> notice = future.get();
-  if (!notice) return 0;
-  return finish(batch, notice->height, notice->receipt, delivered);
+  return 0;
 }
 
 core::Status Minter::abandon(const Batch& batch, const std::string& why) {

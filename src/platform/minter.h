@@ -61,7 +61,6 @@ class Minter {
                            const DeliveredCallback& delivered);
   core::Status abandon(const Batch& batch, const std::string& why);
   core::Result<std::optional<Batch>> claim(std::uint64_t seriesId, std::int64_t issuerUserId);
-  std::uint64_t committedNonce(const core::Address& signer) const;
 
   Database& database_;
   Accounts& accounts_;

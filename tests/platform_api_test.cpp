@@ -6,6 +6,8 @@
 #include <regex>
 #include <thread>
 
+#include <chain/fair_random.h>
+#include <chain/merkle_list.h>
 #include <core/crypto.h>
 #include <gtest/gtest.h>
 
@@ -579,6 +581,164 @@ TEST_F(PlatformApiTest, TheWaitingRoomIsDrawnAtTheStartAndAnyoneCanRecomputeIt) 
   std::this_thread::sleep_for(
       std::chrono::milliseconds(std::max<std::int64_t>(0, startsAt + 2'100 - nowMillis())));
   EXPECT_EQ(last.call("POST", drop + "/orders", {}, {{"Idempotency-Key", "q"}}).status, 201);
+}
+
+// A lottery drop through the real binary: entries, the node's own commit and draw on chain, and
+// the winners recomputed here from the published entrants, the chain's lottery record and the
+// commit block's hash; then an airdrop to the winners.
+TEST_F(PlatformApiTest, ALotteryIsDrawnOnChainAndAnyoneCanRecomputeTheWinners) {
+  Browser admin(node_->port());
+  ASSERT_NO_FATAL_FAILURE(signInAsOperator(admin));
+  std::string failure;
+  const std::int64_t series = publishSeries(admin, node_->port(), 100, &failure);
+  ASSERT_GT(series, 0) << failure;
+  const std::int64_t startsAt = nowMillis() + 1'000;
+  const std::int64_t endsAt = startsAt + 4'000;
+  HttpResult created = admin.call("POST", "/api/v1/drops",
+                                  {{"series_draft_id", series},
+                                   {"title", "抽签首发"},
+                                   {"mode", "lottery"},
+                                   {"price_fen", 990},
+                                   {"stock", 2},
+                                   {"starts_at", startsAt},
+                                   {"ends_at", endsAt}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const json dropJson = created.json()["drop"];
+  EXPECT_EQ(dropJson["mode"], "lottery");
+  EXPECT_TRUE(dropJson["lottery"]["seed"].is_null());
+  const std::string commitment = dropJson["lottery"]["seed_commitment"];
+  const std::string drop = "/api/v1/drops/" + std::to_string(dropJson["id"].get<int>());
+  EXPECT_EQ(codeOf(admin.call("POST", "/api/v1/drops",
+                              {{"series_draft_id", series},
+                               {"title", "x"},
+                               {"mode", "raffle"},
+                               {"price_fen", 990},
+                               {"stock", 2},
+                               {"starts_at", startsAt},
+                               {"ends_at", endsAt}})),
+            "mode-invalid");
+
+  std::vector<std::unique_ptr<Browser>> entrants;
+  std::vector<std::string> phones;
+  std::map<std::string, std::size_t> byAddress;
+  for (int i = 0; i < 5; ++i) {
+    auto browser = std::make_unique<Browser>(node_->port());
+    phones.push_back("1360000000" + std::to_string(i));
+    ASSERT_EQ(browser
+                  ->call("POST", "/api/v1/auth/register",
+                         {{"phone", phones.back()}, {"password", "lottery pass"}})
+                  .status,
+              201);
+    const std::string number = identityNumber(600 + i);
+    recordSecret(number);
+    ASSERT_EQ(
+        browser->call("POST", "/api/v1/me/identity", {{"name", "王五"}, {"id_number", number}})
+            .status,
+        200);
+    byAddress[browser->call("GET", "/api/v1/me").json()["user"]["address"]] = entrants.size();
+    entrants.push_back(std::move(browser));
+  }
+  recordSecret("lottery pass");
+  EXPECT_EQ(codeOf(entrants[0]->call("POST", drop + "/lottery")), "entries-not-open");
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(std::max<std::int64_t>(0, startsAt + 100 - nowMillis())));
+  for (auto& browser : entrants) {
+    HttpResult entered = browser->call("POST", drop + "/lottery");
+    ASSERT_EQ(entered.status, 201) << entered.body;
+    EXPECT_TRUE(entered.json()["entry"]["index"].is_null());
+  }
+  EXPECT_EQ(codeOf(entrants[0]->call("POST", drop + "/orders", {}, {{"Idempotency-Key", "k"}})),
+            "not-for-sale");
+  HttpClient anyone(node_->port());
+  EXPECT_EQ(anyone.get(drop).json()["drop"]["state"], "entering");
+
+  // The node freezes the list at the end, commits it and draws in a later block by itself.
+  json published;
+  for (int wait = 0; wait < 400; ++wait) {
+    published = anyone.get(drop + "/lottery/entrants").json();
+    if (published["lottery"]["state"] == "settled") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(published["lottery"]["state"], "settled") << published.dump();
+  EXPECT_EQ(anyone.get(drop).json()["drop"]["state"], "drawn");
+  ASSERT_EQ(published["entrants"].size(), 5u);
+
+  const core::CryptoSuite& suite = core::cryptoSuite(core::SuiteId::kEd25519Sha256);
+  std::vector<core::Hash256> leaves;
+  for (const json& entrant : published["entrants"]) {
+    auto address = core::fromHex(entrant["address"].get<std::string>());
+    ASSERT_TRUE(address.ok());
+    leaves.push_back(suite.hash({core::asBytes("jiancang/lottery-entrant/v1"), *address}));
+  }
+  const core::Hash256 root = chain::listMerkleRoot(suite, leaves);
+  EXPECT_EQ(root.hex(), published["lottery"]["entrants_root"]);
+  auto seed = core::Hash256::fromHex(published["lottery"]["seed"].get<std::string>());
+  ASSERT_TRUE(seed.ok());
+  EXPECT_EQ(chain::seedCommitment(suite, *seed).hex(), commitment);
+  const std::string chainLottery =
+      "/api/v1/lotteries/" + std::to_string(published["lottery"]["chain_lottery_id"].get<int>());
+  HttpResult onChain = anyone.get(chainLottery);
+  ASSERT_EQ(onChain.status, 200) << onChain.body;
+  const json record = onChain.json();
+  EXPECT_EQ(record["entrants_root"], root.hex());
+  EXPECT_EQ(record["seed"], seed->hex());
+  EXPECT_EQ(record["entrant_count"], 5);
+  auto commitBlock = core::BlockHash::fromHex(record["commit_block_hash"].get<std::string>());
+  ASSERT_TRUE(commitBlock.ok());
+  EXPECT_EQ(anyone.get("/api/v1/blocks/" + std::to_string(record["committed_at_height"].get<int>()))
+                .json()["hash"],
+            commitBlock->hex());
+  const auto winners = chain::drawLotteryWinners(
+      suite,
+      chain::lotteryDrawSeed(suite, *seed, *commitBlock, root,
+                             chain::LotteryId(record["id"].get<std::uint64_t>())),
+      5, 2);
+  EXPECT_EQ(record["winners"], json(winners));
+  EXPECT_EQ(anyone.get("/api/v1/lotteries/999").status, 404);
+
+  // Each winner, and nobody else, has an order to pay.
+  std::vector<std::string> winnerPhones;
+  for (std::size_t index = 0; index < 5; ++index) {
+    const bool won = std::find(winners.begin(), winners.end(), index) != winners.end();
+    EXPECT_EQ(published["entrants"][index]["won"], won);
+    const std::size_t who = byAddress[published["entrants"][index]["address"]];
+    json entry = entrants[who]->call("GET", drop + "/lottery").json()["entry"];
+    EXPECT_EQ(entry["index"], index);
+    EXPECT_EQ(entry["won"], won);
+    json orders = entrants[who]->call("GET", "/api/v1/orders").json()["orders"];
+    ASSERT_EQ(orders.size(), won ? 1u : 0u);
+    if (won) {
+      EXPECT_EQ(orders[0]["id"], entry["order_id"]);
+      EXPECT_EQ(orders[0]["state"], "pending");
+      winnerPhones.push_back(phones[who]);
+    }
+  }
+
+  // An airdrop to the winners: minted for nothing, no payment.
+  HttpResult airdropped =
+      admin.call("POST", "/api/v1/airdrops",
+                 {{"series_draft_id", series}, {"title", "中签纪念"}, {"phones", winnerPhones}});
+  ASSERT_EQ(airdropped.status, 201) << airdropped.body;
+  EXPECT_EQ(airdropped.json()["orders"].size(), 2u);
+  EXPECT_EQ(airdropped.json()["drop"]["mode"], "airdrop");
+  EXPECT_EQ(
+      codeOf(admin.call("POST", "/api/v1/airdrops",
+                        {{"series_draft_id", series}, {"title", "x"}, {"phones", "13600000000"}})),
+      "recipients-invalid");
+  EXPECT_EQ(
+      codeOf(entrants[0]->call(
+          "POST", "/api/v1/airdrops",
+          {{"series_draft_id", series}, {"title", "x"}, {"phones", json::array({"13600000000"})}})),
+      "not-operator");
+  const std::int64_t airdropOrder = airdropped.json()["orders"][0];
+  json delivered;
+  for (int wait = 0; wait < 200; ++wait) {
+    delivered = admin.call("GET", "/api/v1/orders/" + std::to_string(airdropOrder)).json();
+    if (delivered["order"]["state"] == "delivered") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(delivered["order"]["state"], "delivered") << delivered.dump();
+  EXPECT_EQ(delivered["order"]["amount_fen"], 0);
 }
 
 // The whole sale through the real binary: a drop, an order, the sandbox provider's own page,

@@ -19,6 +19,8 @@ endif()
 # The platform's SQL storage: SQLite embedded by default, PostgreSQL (libpq) when configured.
 pkg_check_modules(SQLITE REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
+# The optional shared stock gate of a drop (Redis, through hiredis).
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 
 # Media: decoding images (within limits; libwebp for WebP) and writing thumbnails. Debian's
 # libstb.so holds the implementations already, so no STB_*_IMPLEMENTATION is defined anywhere.

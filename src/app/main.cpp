@@ -89,6 +89,9 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(100, 600'000))
       ->capture_default_str();
 
+  upCommand->add_option("--stock-redis", up.stockRedis,
+                        "HOST:PORT of a Redis server that checks drops' stock for every instance "
+                        "(a Lua script per order); default: each instance checks in memory");
   upCommand
       ->add_option("--database", up.database,
                    "The platform's database: a PostgreSQL connection string (\"host=... "

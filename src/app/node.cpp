@@ -252,6 +252,16 @@ int runUp(const UpOptions& options) {
   platform::WaitingRoom waitingRoom(**database, accounts, core::cryptoSuite(chainGenesis.suite),
                                     clock);
   platform::Drops drops(**database, accounts, catalog, **sandbox, waitingRoom, **ledger, clock);
+  std::unique_ptr<platform::StockGate> stockGate;
+  if (!options.stockRedis.empty()) {
+    auto connected = platform::connectRedisStockGate(options.stockRedis);
+    if (!connected) {
+      orderer.shutdown();
+      return fail("up", connected.status().message());
+    }
+    stockGate = std::move(connected).value();
+    drops.useStockGate(stockGate.get());
+  }
   platform::Minter minter(**database, accounts, drops, **ledger, orderer, clock);
   platform::Lotteries lotteries(**database, accounts, **ledger, orderer, clock);
   api::CommerceApi commerceApi(accounts, drops, waitingRoom, lotteries, **sandbox);

@@ -25,6 +25,9 @@ struct UpOptions {
   // Where uploaded media are kept (content-addressed); default: media/ in the data directory.
   // Instances sharing a database must share this directory too.
   std::filesystem::path mediaDirectory;
+  // "HOST:PORT" of a Redis server that gates drops' stock for every instance (stock_gate.h);
+  // empty: each instance gates in memory.
+  std::string stockRedis;
   std::string operatorPhone = "13000000000";  // the first operator's login, made on first start
   bool secureCookies = false;
   // argon2id cost (libsodium's levels: interactive 2 and 64 MiB by default).

@@ -461,6 +461,7 @@ void Drops::noteAvailable(std::int64_t dropId, std::int64_t available) {
 bool Drops::knownSoldOut(std::int64_t dropId) {
   std::lock_guard lock(hintsMutex_);
   ++attempts_[dropId];
+  if (stockGate_ != nullptr) return false;  // the gate answers instead
   auto hint = hints_.find(dropId);
   return hint != hints_.end() && hint->second.available <= 0 &&
          clock_.now().unixMillis() - hint->second.seenAtMillis < kSoldOutHintMillis;
@@ -514,12 +515,22 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
     return core::invalidArgument("idempotency-key",
                                  "an idempotency key is 1 to 64 printable ASCII characters");
   }
-  const bool soldOut = knownSoldOut(dropId);
   std::optional<core::Hash256> identity = accounts_.identityHash(userId);
   if (!identity) {
     return core::failedPrecondition("identity-required",
                                     "verify your real name (实名认证) before buying");
   }
+  bool soldOut = knownSoldOut(dropId);
+  bool taken = false;  // a copy taken from the stock gate, kept only by a new order
+  if (stockGate_ != nullptr) {
+    auto took = stockGate_->take(dropId, [&] { return availableInDatabase(dropId); });
+    // An unreachable gate refuses nothing: the database decides alone.
+    if (took) {
+      soldOut = !*took;
+      taken = *took;
+    }
+  }
+  bool created = false;
   const core::Bytes identityBytes(identity->view().begin(), identity->view().end());
   Order placed;
   std::int64_t available = -1;
@@ -612,6 +623,7 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
     auto order = loadOrder(session, orderId, true);
     if (!order) return order.status();
     placed = *order;
+    created = true;
     available = static_cast<std::int64_t>(drop->stock - drop->reserved) - 1;
     return {};
   };
@@ -623,8 +635,22 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
     status = database_.transaction(attempt);
   }
   if (available >= 0) noteAvailable(dropId, available);
+  if (taken && !(status.isOk() && created)) stockGate_->giveBack(dropId, 1);
   if (!status.isOk()) return status;
   return placed;
+}
+
+core::Result<std::int64_t> Drops::availableInDatabase(std::int64_t dropId) {
+  std::int64_t available = 0;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    auto rows = session.query("SELECT stock - reserved FROM drops WHERE id = ?", {dropId});
+    if (!rows) return rows.status();
+    if (rows->empty()) return noSuchDrop(dropId);
+    available = rows->front().integer(0);
+    return {};
+  });
+  if (!status.isOk()) return status;
+  return available;
 }
 
 core::Result<bool> Drops::mayBuyEarly(std::int64_t userId, std::int64_t dropId,
@@ -877,6 +903,9 @@ core::Result<int> Drops::expireDue() {
     std::lock_guard lock(hintsMutex_);
     for (const auto& [dropId, count] : released) hints_.erase(dropId);
   }
+  if (stockGate_ != nullptr) {
+    for (const auto& [dropId, count] : released) stockGate_->giveBack(dropId, count);
+  }
   if (!firstFailure.isOk() && expired == 0) return firstFailure;
   return expired;
 }
@@ -925,6 +954,7 @@ core::Result<Order> Drops::refund(std::int64_t operatorId, std::int64_t orderId,
     });
     return restored.isOk() ? refunded : restored;
   }
+  if (stockGate_ != nullptr) stockGate_->giveBack(dropId, 1);
   {
     std::lock_guard lock(hintsMutex_);
     hints_.erase(dropId);

@@ -31,6 +31,7 @@
 #include <platform/catalog.h>
 #include <platform/lottery.h>
 #include <platform/payments.h>
+#include <platform/stock_gate.h>
 #include <platform/waiting_room.h>
 
 namespace jiancang::platform {
@@ -170,6 +171,10 @@ class Drops {
         ledger_(ledger),
         clock_(clock) {}
 
+  // Checks free stock at `gate` (stock_gate.h) before each order instead of in this process;
+  // the gate must outlive the drops. Set before the first order.
+  void useStockGate(StockGate* gate) { stockGate_ = gate; }
+
   // By an operator. Reasons: "not-operator", "no-such-series" / "series-not-published",
   // "title-length", "price-out-of-range" (1 fen to 1,000,000 yuan), "stock-out-of-range",
   // "stock-over-cap" (with every other drop of the series, beyond its edition cap),
@@ -230,7 +235,10 @@ class Drops {
   // Whether `userId` may buy in the drop's priority window.
   core::Result<bool> mayBuyEarly(std::int64_t userId, std::int64_t dropId,
                                  const PriorityWindow& window);
+  // Counts the attempt; true when this instance saw the drop sold out within the last second
+  // (never with a stock gate: the gate answers instead).
   bool knownSoldOut(std::int64_t dropId);
+  core::Result<std::int64_t> availableInDatabase(std::int64_t dropId);
   // The recipients of an airdrop: user ids, and who was skipped.
   core::Status airdropRecipients(const AirdropFields& fields, std::vector<std::int64_t>* users,
                                  std::vector<AirdropSkip>* skipped);
@@ -242,6 +250,7 @@ class Drops {
   WaitingRoom& waitingRoom_;
   const ledger::Ledger& ledger_;
   const core::Clock& clock_;
+  StockGate* stockGate_ = nullptr;
 
   // What this instance last saw of each drop's free stock: a drop seen sold out is refused
   // from memory for a second before the database is asked again (another instance may have

@@ -7,7 +7,10 @@
 
 #include <platform/minter.h>
 #include <platform/payments.h>
+#include <platform/stock_gate.h>
 #include <platform/testing/drops_fixture.h>
+
+#include "support/reference_servers.h"
 
 namespace jiancang::platform {
 namespace {
@@ -520,6 +523,55 @@ TEST_P(DropsTest, AirdropsGiveACopyToAListOrToTheHoldersAtAHeight) {
   EXPECT_EQ(drops_->airdrop(operator_, tooMany).status().reason(), "stock-over-cap");
   EXPECT_EQ(testing::countRows(*database_, "SELECT COUNT(*) FROM drops"), dropsBefore);
   EXPECT_EQ(drops_->placeOrder(holders[0], first->drop.id, "k").status().reason(), "not-for-sale");
+}
+
+// The Redis design: the stock counted down by a Lua script in a real Redis, the database still
+// the authority; a gate that drifts or goes away never sells more than the stock.
+TEST_P(DropsTest, ARedisStockGateRefusesASoldOutDropAndGetsCopiesBack) {
+  EXPECT_EQ(connectRedisStockGate("no port").status().reason(), "stock-redis-address");
+  jiancang::testing::RedisServer redis(directory_ / "redis");
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  auto gate = connectRedisStockGate(redis.address());
+  ASSERT_TRUE(gate.ok()) << gate.status().toString();
+  drops_->useStockGate(gate->get());
+  DropFields fields = dropFields(3);
+  fields.perIdentityLimit = 1;
+  auto drop = drops_->create(operator_, fields);
+  ASSERT_TRUE(drop.ok());
+  std::vector<std::int64_t> buyers;
+  for (int n = 1; n <= 5; ++n) buyers.push_back(buyer(n));
+  std::vector<Order> orders;
+  for (int i = 0; i < 3; ++i) {
+    auto order = placeOrder(buyers[i], drop->id, "k");
+    ASSERT_TRUE(order.ok()) << order.status().toString();
+    orders.push_back(*order);
+    // A second order of the same identity is refused by the database, and the copy the gate
+    // gave it goes back: the third buyer still gets the last one.
+    if (i == 0) {
+      EXPECT_EQ(placeOrder(buyers[0], drop->id, "k2").status().reason(), "identity-limit");
+    }
+  }
+  EXPECT_EQ(placeOrder(buyers[3], drop->id, "k").status().reason(), "sold-out");
+  // A retry of a placed order still answers the order, sold out or not.
+  EXPECT_EQ(placeOrder(buyers[0], drop->id, "k")->id, orders[0].id);
+  EXPECT_EQ(drops_->find(drop->id)->reserved, 3u);
+
+  // An expired order's copy goes back to the gate as well as to the database.
+  clock_.advance(std::chrono::minutes(6));
+  ASSERT_EQ(*drops_->expireDue(), 3);
+  std::vector<Order> second;
+  for (int i = 2; i < 5; ++i) {
+    auto order = placeOrder(buyers[i], drop->id, "again");
+    ASSERT_TRUE(order.ok()) << order.status().toString();
+    second.push_back(*order);
+  }
+  EXPECT_EQ(placeOrder(buyers[0], drop->id, "again").status().reason(), "sold-out");
+
+  // Redis gone: the database decides alone, and still never sells a fourth copy.
+  redis.kill();
+  EXPECT_EQ(placeOrder(buyers[1], drop->id, "third").status().reason(), "sold-out");
+  EXPECT_EQ(drops_->find(drop->id)->reserved, 3u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, DropsTest, ::testing::Values("sqlite", "postgres"));

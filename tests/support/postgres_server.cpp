@@ -7,15 +7,12 @@
 #include <sstream>
 #include <thread>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <netinet/in.h>
 #include <pwd.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "processes.h"
 #include "test_logs.h"
 
 namespace jiancang::testing {
@@ -25,11 +22,6 @@ namespace fs = std::filesystem;
 namespace {
 
 // The uid/gid the server runs as: the caller's, or Debian's `postgres` user when that is root.
-struct Identity {
-  uid_t uid;
-  gid_t gid;
-};
-
 std::optional<Identity> serverIdentity(std::string* error) {
   if (::geteuid() != 0) return Identity{::geteuid(), ::getegid()};
   const passwd* user = ::getpwnam("postgres");
@@ -38,47 +30,6 @@ std::optional<Identity> serverIdentity(std::string* error) {
     return std::nullopt;
   }
   return Identity{user->pw_uid, user->pw_gid};
-}
-
-unsigned short freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  unsigned short port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
-    port = ntohs(address.sin_port);
-  ::close(fd);
-  return port;
-}
-
-// fork + exec `arguments` with stdout and stderr to `outputFd`; in the child, switches to
-// `identity` first when given. Returns the child's PID (or -1).
-pid_t spawn(const std::vector<std::string>& arguments, int outputFd,
-            const std::optional<Identity>& identity) {
-  std::vector<char*> argv;
-  for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  ::dup2(outputFd, 1);
-  ::dup2(outputFd, 2);
-  if (identity && ::geteuid() != identity->uid) {
-    if (::setgroups(0, nullptr) != 0 || ::setgid(identity->gid) != 0 ||
-        ::setuid(identity->uid) != 0)
-      ::_exit(126);
-  }
-  ::execv(argv[0], argv.data());
-  ::_exit(127);
-}
-
-int waitExit(pid_t pid) {
-  int status = 0;
-  if (::waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 std::string readFile(const fs::path& path) {

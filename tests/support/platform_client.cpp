@@ -1,6 +1,8 @@
 #include "platform_client.h"
 
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <regex>
 
 #include <stb_image_write.h>
@@ -124,7 +126,12 @@ std::int64_t publishSeries(Browser& admin, unsigned short port, int editionCap,
 }
 
 std::string identityNumber(int n) {
-  std::string body = "11010519900101" + std::to_string(1000 + n % 1000).substr(1);
+  // A thousand people per birthday, from 1990-01-01 on (28 days a month, then back a year).
+  const int person = std::abs(n);
+  char birth[16];
+  std::snprintf(birth, sizeof birth, "%04d%02d%02d", 1990 - person / 336'000 % 100,
+                1 + (person / 28'000) % 12, 1 + (person / 1'000) % 28);
+  std::string body = "110105" + std::string(birth) + std::to_string(1000 + person % 1000).substr(1);
   static constexpr std::array<int, 17> kWeights = {7, 9, 10, 5,  8, 4, 2, 1, 6,
                                                    3, 7, 9,  10, 5, 8, 4, 2};
   int sum = 0;

@@ -58,7 +58,7 @@ std::int64_t publishSeries(Browser& admin, unsigned short port, int editionCap,
                            std::string* failure);
 
 // A valid 18-character resident identity number (GB 11643 check character) for person `n`
-// (0 to 999), born 1990-01-01.
+// (0 to 335,999; persons 0 to 999 born 1990-01-01), distinct for each.
 std::string identityNumber(int n);
 
 // A PNG of noise: it does not compress, so its size is about width x height x 3 bytes.

@@ -327,7 +327,7 @@ core::Result<AuthenticatedSession> Accounts::authenticate(std::string_view token
     return Status(ErrorCode::kUnauthenticated, "session-invalid", "log in first");
   }
   std::optional<AuthenticatedSession> result;
-  Status status = database_.transaction([&](SqlSession& session) -> Status {
+  Status status = database_.read([&](SqlSession& session) -> Status {
     auto rows = session.query(
         "SELECT u.id, u.phone, u.roles, u.must_change_password, u.identity_hash, u.address, "
         "u.created_at, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = "
@@ -449,7 +449,7 @@ core::Result<User> Accounts::verifyIdentity(std::int64_t userId, const IdentityC
 
 std::optional<core::Hash256> Accounts::identityHash(std::int64_t userId) {
   std::optional<core::Hash256> hash;
-  Status status = database_.transaction([&](SqlSession& session) -> Status {
+  Status status = database_.read([&](SqlSession& session) -> Status {
     auto rows = session.query("SELECT identity_hash FROM users WHERE id = ?", {userId});
     if (!rows) return rows.status();
     if (!rows->empty() && !rows->front().isNull(0)) {

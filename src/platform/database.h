@@ -69,6 +69,10 @@ class Database {
   // Runs `work` in one transaction (see the top of this file). Returns the work's own status
   // when it failed, or the database's when the commit did.
   virtual core::Status transaction(const std::function<core::Status(SqlSession&)>& work) = 0;
+  // Runs `work`, which only reads, in a read-only transaction: one consistent snapshot that on
+  // SQLite neither waits for the writer nor holds up other readers (WAL), and on PostgreSQL is
+  // declared READ ONLY. For the hot paths that only look (sessions, a sold-out drop).
+  virtual core::Status read(const std::function<core::Status(SqlSession&)>& work) = 0;
 };
 
 struct SqliteOptions {

@@ -508,6 +508,23 @@ core::Result<Order> Drops::loadOrder(SqlSession& session, std::int64_t orderId, 
   return order;
 }
 
+core::Result<std::optional<Order>> Drops::priorOrder(SqlSession& session, std::int64_t userId,
+                                                     std::int64_t dropId,
+                                                     const std::string& idempotencyKey) {
+  auto existing =
+      session.query("SELECT id, drop_id FROM orders WHERE user_id = ? AND idempotency_key = ?",
+                    {userId, idempotencyKey});
+  if (!existing) return existing.status();
+  if (existing->empty()) return std::optional<Order>();
+  if (existing->front().integer(1) != dropId) {
+    return core::failedPrecondition("idempotency-key-reused",
+                                    "this idempotency key was used for another drop");
+  }
+  auto order = loadOrder(session, existing->front().integer(0), true);
+  if (!order) return order.status();
+  return std::optional<Order>(*order);
+}
+
 core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
                                       const std::string& idempotencyKey) {
   if (idempotencyKey.empty() || idempotencyKey.size() > kMaxIdempotencyKeyBytes ||
@@ -530,6 +547,20 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
       taken = *took;
     }
   }
+  if (soldOut) {
+    // The crowd after a sell-out is answered from a read, without the write lock; a retry of
+    // an order placed before still gets its order.
+    std::optional<Order> earlier;
+    Status looked = database_.read([&](SqlSession& session) -> Status {
+      auto found = priorOrder(session, userId, dropId, idempotencyKey);
+      if (!found) return found.status();
+      earlier = *found;
+      return {};
+    });
+    if (!looked.isOk()) return looked;
+    if (earlier) return *earlier;
+    return Status(ErrorCode::kResourceExhausted, "sold-out", "this drop is sold out");
+  }
   bool created = false;
   const core::Bytes identityBytes(identity->view().begin(), identity->view().end());
   Order placed;
@@ -541,21 +572,12 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
   auto attempt = [&](SqlSession& session) -> Status {
     available = -1;
     // The same request again (a retry after a lost answer): the first order, as it is now.
-    auto existing =
-        session.query("SELECT id, drop_id FROM orders WHERE user_id = ? AND idempotency_key = ?",
-                      {userId, idempotencyKey});
-    if (!existing) return existing.status();
-    if (!existing->empty()) {
-      if (existing->front().integer(1) != dropId) {
-        return core::failedPrecondition("idempotency-key-reused",
-                                        "this idempotency key was used for another drop");
-      }
-      auto order = loadOrder(session, existing->front().integer(0), true);
-      if (!order) return order.status();
-      placed = *order;
+    auto earlier = priorOrder(session, userId, dropId, idempotencyKey);
+    if (!earlier) return earlier.status();
+    if (*earlier) {
+      placed = **earlier;
       return {};
     }
-    if (soldOut) return {ErrorCode::kResourceExhausted, "sold-out", "this drop is sold out"};
     auto drop = loadDrop(session, dropId);
     if (!drop) return drop.status();
     if (drop->mode != DropMode::kFirstCome) {

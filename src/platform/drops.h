@@ -230,6 +230,11 @@ class Drops {
 
  private:
   core::Result<Order> loadOrder(SqlSession& session, std::int64_t orderId, bool withHistory);
+  // The buyer's order placed with this key before, if any ("idempotency-key-reused" when it
+  // was for another drop).
+  core::Result<std::optional<Order>> priorOrder(SqlSession& session, std::int64_t userId,
+                                                std::int64_t dropId,
+                                                const std::string& idempotencyKey);
   core::Status refundPayment(const std::string& paymentId, const std::string& reason);
   void noteAvailable(std::int64_t dropId, std::int64_t available);
   // Whether `userId` may buy in the drop's priority window.

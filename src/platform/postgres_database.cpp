@@ -204,6 +204,21 @@ class PostgresDatabase final : public Database {
     });
   }
 
+  Status read(const std::function<Status(SqlSession&)>& work) override {
+    return retryOnConflict([&]() -> Status {
+      auto connection = pool_.acquire();
+      connection->reconnectIfBroken();
+      if (Status begun = connection->executeScript("BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY");
+          !begun.isOk()) {
+        return begun;
+      }
+      Status status = work(*connection);
+      if (status.isOk()) status = connection->executeScript("COMMIT");
+      if (!status.isOk()) (void)connection->executeScript("ROLLBACK");
+      return status;
+    });
+  }
+
   ConnectionPool<PostgresConnection> pool_;
 };
 

@@ -178,6 +178,18 @@ class SqliteDatabase final : public Database {
     });
   }
 
+  Status read(const std::function<Status(SqlSession&)>& work) override {
+    return retryOnConflict([&]() -> Status {
+      auto connection = pool_.acquire();
+      // Deferred: the snapshot starts at the first read and takes no write lock.
+      if (Status begun = connection->executeScript("BEGIN"); !begun.isOk()) return begun;
+      Status status = work(*connection);
+      if (status.isOk()) status = connection->executeScript("COMMIT");
+      if (!status.isOk()) (void)connection->executeScript("ROLLBACK");
+      return status;
+    });
+  }
+
   ConnectionPool<SqliteConnection> pool_;
 };
 

@@ -16,7 +16,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <regex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,9 +46,30 @@ struct Options {
   std::string nodeArguments;
 };
 
-[[noreturn]] void fail(const std::string& what) {
-  std::fprintf(stderr, "flash_sale: %s\n", what.c_str());
-  std::exit(1);
+// Thrown rather than exiting, so that the servers this run started are stopped on the way out.
+struct BenchFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void fail(const std::string& what) { throw BenchFailure(what); }
+
+// Runs work(i) for i in [0, count) on four threads; the first failure is rethrown here.
+void onFourThreads(int count, const std::function<void(int)>& work) {
+  std::mutex mutex;
+  std::string failure;
+  std::vector<std::thread> threads;
+  for (int first = 0; first < 4; ++first) {
+    threads.emplace_back([&, first] {
+      try {
+        for (int i = first; i < count; i += 4) work(i);
+      } catch (const std::exception& error) {
+        std::lock_guard lock(mutex);
+        if (failure.empty()) failure = error.what();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  if (!failure.empty()) fail(failure);
 }
 
 Options parse(int argc, char** argv) {
@@ -220,26 +244,19 @@ SaleFigures runSale(const Options& options, int run, const std::string& stockRed
   // Buyers sign up and verify their names, four at a time.
   std::vector<std::string> sessions(static_cast<std::size_t>(options.buyers));
   std::vector<std::unique_ptr<Browser>> browsers(sessions.size());
-  std::vector<std::thread> helpers;
-  for (int helper = 0; helper < 4; ++helper) {
-    helpers.emplace_back([&, helper] {
-      for (int i = helper; i < options.buyers; i += 4) {
-        auto browser = std::make_unique<Browser>(node.port());
-        const std::string phone = "15" + std::to_string(100'000'000 + i);
-        if (browser->call("POST", "/api/v1/auth/register",
-                          {{"phone", phone}, {"password", "bench pass"}})
-                    .status != 201 ||
-            browser->call("POST", "/api/v1/me/identity",
-                          {{"name", "赵六"}, {"id_number", identityNumber(i)}})
-                    .status != 200) {
-          fail("buyer " + std::to_string(i) + " could not sign up");
-        }
-        browsers[static_cast<std::size_t>(i)] = std::move(browser);
-      }
-    });
-  }
-  for (auto& helper : helpers) helper.join();
-  helpers.clear();
+  onFourThreads(options.buyers, [&](int i) {
+    auto browser = std::make_unique<Browser>(node.port());
+    const std::string phone = "15" + std::to_string(100'000'000 + i);
+    if (browser->call("POST", "/api/v1/auth/register",
+                      {{"phone", phone}, {"password", "bench pass"}})
+                .status != 201 ||
+        browser->call("POST", "/api/v1/me/identity",
+                      {{"name", "赵六"}, {"id_number", identityNumber(i)}})
+                .status != 200) {
+      fail("buyer " + std::to_string(i) + " could not sign up");
+    }
+    browsers[static_cast<std::size_t>(i)] = std::move(browser);
+  });
 
   // The drop starts once everyone is in its waiting room; all are let in at once.
   const std::int64_t startsAt = nowMillis() + 1'000 + options.buyers;
@@ -255,21 +272,16 @@ SaleFigures runSale(const Options& options, int run, const std::string& stockRed
   if (created.status != 201) fail("the drop was refused: " + created.body);
   const std::string drop =
       "/api/v1/drops/" + std::to_string(created.json()["drop"]["id"].get<int>());
-  for (int helper = 0; helper < 4; ++helper) {
-    helpers.emplace_back([&, helper] {
-      for (int i = helper; i < options.buyers; i += 4) {
-        Browser& browser = *browsers[static_cast<std::size_t>(i)];
-        HttpResult joined = browser.call("POST", drop + "/queue");
-        // A connection kept alive through the sign-ups may hold a stale 408 (see the notes of
-        // the drops issue): the client reconnects and asks again.
-        if (joined.status == 408) joined = browser.call("POST", drop + "/queue");
-        if (joined.status != 200)
-          fail("buyer " + std::to_string(i) + " could not join the waiting room: " + joined.body);
-        sessions[static_cast<std::size_t>(i)] = browser.cookieHeader() + " " + browser.csrf();
-      }
-    });
-  }
-  for (auto& helper : helpers) helper.join();
+  onFourThreads(options.buyers, [&](int i) {
+    Browser& browser = *browsers[static_cast<std::size_t>(i)];
+    HttpResult joined = browser.call("POST", drop + "/queue");
+    // A connection kept alive through the sign-ups may hold a stale 408 (see the notes of the
+    // drops issue): the client reconnects and asks again.
+    if (joined.status == 408) joined = browser.call("POST", drop + "/queue");
+    if (joined.status != 200)
+      fail("buyer " + std::to_string(i) + " could not join the waiting room: " + joined.body);
+    sessions[static_cast<std::size_t>(i)] = browser.cookieHeader() + " " + browser.csrf();
+  });
   while (nowMillis() < startsAt + 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const fs::path sessionFile = data.string() + ".sessions";
   {
@@ -298,9 +310,7 @@ SaleFigures runSale(const Options& options, int run, const std::string& stockRed
   return figures;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   Options options = parse(argc, argv);
   fs::path directory = freshDirectory("bench-flash-sale");
   fs::create_directories(directory);
@@ -360,4 +370,15 @@ int main(int argc, char** argv) {
       "  every run: exactly %d sold, no other refusal (checked against the drop's figures)\n",
       options.stock);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const BenchFailure& failure) {
+    std::fprintf(stderr, "flash_sale: %s\n", failure.what());
+    return 1;
+  }
 }

@@ -58,6 +58,7 @@ void onFourThreads(int count, const std::function<void(int)>& work) {
   std::mutex mutex;
   std::string failure;
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int first = 0; first < 4; ++first) {
     threads.emplace_back([&, first] {
       try {
@@ -377,7 +378,7 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return run(argc, argv);
-  } catch (const BenchFailure& failure) {
+  } catch (const std::exception& failure) {
     std::fprintf(stderr, "flash_sale: %s\n", failure.what());
     return 1;
   }

@@ -36,6 +36,7 @@ unsigned short freePort() {
 pid_t spawn(const std::vector<std::string>& arguments, int outputFd,
             const std::optional<Identity>& identity) {
   std::vector<char*> argv;
+  argv.reserve(arguments.size() + 1);
   for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
   argv.push_back(nullptr);
   pid_t pid = ::fork();

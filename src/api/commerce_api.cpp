@@ -330,18 +330,9 @@ class CommerceApi::Impl {
     fields.holdersOfSeries = *holders;
     fields.atHeight = *height;
     if (document.contains("phones")) {
-      const json& list = document["phones"];
-      if (!list.is_array() || list.size() > kMaxWhitelist) {
-        return exchange.respond(errorResponse(request, 400, "recipients-invalid",
-                                              "phones is a list of at most 10,000 numbers"));
-      }
-      for (const json& phone : list) {
-        if (!phone.is_string() || phone.get_ref<const std::string&>().size() > 20) {
-          return exchange.respond(errorResponse(request, 400, "recipients-invalid",
-                                                "phones is a list of phone numbers"));
-        }
-        fields.phones.push_back(phone.get<std::string>());
-      }
+      auto phones = phoneList(document["phones"], "recipients-invalid", "phones");
+      if (!phones) return exchange.respond(errorResponse(request, phones.status()));
+      fields.phones = *phones;
     }
     auto made = drops_.airdrop(session.user.id, fields);
     if (!made) return exchange.respond(errorResponse(request, made.status()));
@@ -494,20 +485,27 @@ class CommerceApi::Impl {
     window.startsAt = core::Timestamp::fromUnixMillis(static_cast<std::int64_t>(*starts));
     window.holdersOfSeries = *series;
     if (object.contains("whitelist")) {
-      const json& list = object["whitelist"];
-      if (!list.is_array() || list.size() > kMaxWhitelist) {
-        return core::invalidArgument("priority-window-invalid",
-                                     "whitelist is a list of at most 10,000 phone numbers");
-      }
-      for (const json& phone : list) {
-        if (!phone.is_string() || phone.get_ref<const std::string&>().size() > 20) {
-          return core::invalidArgument("priority-window-invalid",
-                                       "whitelist is a list of phone numbers");
-        }
-        window.whitelist.push_back(phone.get<std::string>());
-      }
+      auto phones = phoneList(object["whitelist"], "priority-window-invalid", "whitelist");
+      if (!phones) return phones.status();
+      window.whitelist = *phones;
     }
     return window;
+  }
+
+  // A JSON list of at most 10,000 phone numbers (Drops checks each number); `reason` if not.
+  static core::Result<std::vector<std::string>> phoneList(const json& list, const char* reason,
+                                                          const std::string& name) {
+    if (!list.is_array() || list.size() > kMaxWhitelist) {
+      return core::invalidArgument(reason, name + " is a list of at most 10,000 phone numbers");
+    }
+    std::vector<std::string> phones;
+    for (const json& phone : list) {
+      if (!phone.is_string() || phone.get_ref<const std::string&>().size() > 20) {
+        return core::invalidArgument(reason, name + " is a list of phone numbers");
+      }
+      phones.push_back(phone.get<std::string>());
+    }
+    return phones;
   }
 
   void createDrop(Exchange& exchange, const platform::AuthenticatedSession& session) {

@@ -114,6 +114,28 @@ bool printable(const std::string& text) {
   return true;
 }
 
+// The issuer's account, once `wanted` more copies are known to fit in the series' edition cap
+// beside the copies of its other drops ("stock-over-cap" otherwise).
+core::Result<std::int64_t> issuerWithRoom(SqlSession& session, const SeriesDraft& series,
+                                          std::uint64_t wanted) {
+  auto issuer = session.query("SELECT user_id FROM issuers WHERE id = ?", {series.issuerId});
+  if (!issuer) return issuer.status();
+  if (issuer->empty()) return core::notFound("no-such-issuer", "the series has no issuer");
+  auto others =
+      session.query("SELECT CAST(COALESCE(SUM(stock), 0) AS BIGINT) FROM drops WHERE series_id = ?",
+                    {static_cast<std::int64_t>(series.seriesId)});
+  if (!others) return others.status();
+  const auto committed = static_cast<std::uint64_t>(others->front().integer(0));
+  const std::uint64_t cap = series.fields.editionCap;
+  if (committed + wanted > cap) {
+    return core::failedPrecondition(
+        "stock-over-cap", "the series' other drops hold " + std::to_string(committed) + " of its " +
+                              std::to_string(cap) + "; at most " +
+                              std::to_string(cap - std::min(cap, committed)) + " are left");
+  }
+  return issuer->front().integer(0);
+}
+
 }  // namespace
 
 std::string_view orderStateName(OrderState state) {
@@ -214,21 +236,8 @@ core::Result<Drop> Drops::create(std::int64_t operatorId, const DropFields& fiel
   }
   Drop created;
   Status status = database_.transaction([&](SqlSession& session) -> Status {
-    auto issuer = session.query("SELECT user_id FROM issuers WHERE id = ?", {series->issuerId});
+    auto issuer = issuerWithRoom(session, *series, fields.stock);
     if (!issuer) return issuer.status();
-    if (issuer->empty()) return core::notFound("no-such-issuer", "the series has no issuer");
-    auto others = session.query(
-        "SELECT CAST(COALESCE(SUM(stock), 0) AS BIGINT) FROM drops WHERE series_id = ?",
-        {static_cast<std::int64_t>(series->seriesId)});
-    if (!others) return others.status();
-    const auto committed = static_cast<std::uint64_t>(others->front().integer(0));
-    if (committed + fields.stock > series->fields.editionCap) {
-      return core::failedPrecondition(
-          "stock-over-cap",
-          "the series' other drops hold " + std::to_string(committed) + " of its " +
-              std::to_string(series->fields.editionCap) + "; at most " +
-              std::to_string(series->fields.editionCap - committed) + " are left");
-    }
     auto rows = session.query(
         std::string("INSERT INTO drops (series_draft_id, series_id, issuer_user_id, title, "
                     "price_fen, stock, per_identity_limit, starts_at, ends_at, payment_window_ms, "
@@ -237,11 +246,11 @@ core::Result<Drop> Drops::create(std::int64_t operatorId, const DropFields& fiel
                     "lottery_commitment, lottery_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ") +
             kDropColumns,
-        {fields.seriesDraftId, static_cast<std::int64_t>(series->seriesId),
-         issuer->front().integer(0), fields.title, fields.price.value(),
-         static_cast<std::int64_t>(fields.stock), std::int64_t{fields.perIdentityLimit},
-         fields.startsAt.unixMillis(), fields.endsAt.unixMillis(), fields.paymentWindow.count(),
-         operatorId, clock_.now().unixMillis(), std::int64_t{fields.admitPerSecond},
+        {fields.seriesDraftId, static_cast<std::int64_t>(series->seriesId), *issuer, fields.title,
+         fields.price.value(), static_cast<std::int64_t>(fields.stock),
+         std::int64_t{fields.perIdentityLimit}, fields.startsAt.unixMillis(),
+         fields.endsAt.unixMillis(), fields.paymentWindow.count(), operatorId,
+         clock_.now().unixMillis(), std::int64_t{fields.admitPerSecond},
          // A lottery's seed decides its winners, a first-come drop's its queue: never both.
          lottery ? SqlValue() : SqlValue(seedBytes),
          lottery ? SqlValue() : SqlValue(commitmentBytes),
@@ -373,20 +382,8 @@ core::Result<Airdrop> Drops::airdrop(std::int64_t operatorId, const AirdropField
   const auto count = static_cast<std::int64_t>(recipients.size());
   Status status = database_.transaction([&](SqlSession& session) -> Status {
     made.orderIds.clear();
-    auto issuer = session.query("SELECT user_id FROM issuers WHERE id = ?", {series->issuerId});
+    auto issuer = issuerWithRoom(session, *series, recipients.size());
     if (!issuer) return issuer.status();
-    if (issuer->empty()) return core::notFound("no-such-issuer", "the series has no issuer");
-    auto others = session.query(
-        "SELECT CAST(COALESCE(SUM(stock), 0) AS BIGINT) FROM drops WHERE series_id = ?",
-        {static_cast<std::int64_t>(series->seriesId)});
-    if (!others) return others.status();
-    const auto committed = static_cast<std::uint64_t>(others->front().integer(0));
-    if (committed + recipients.size() > series->fields.editionCap) {
-      return core::failedPrecondition(
-          "stock-over-cap", "the series' drops hold " + std::to_string(committed) + " of its " +
-                                std::to_string(series->fields.editionCap) + "; " +
-                                std::to_string(recipients.size()) + " recipients do not fit");
-    }
     const core::Timestamp now = clock_.now();
     // Given at once: a window of one millisecond, every copy reserved by its order.
     auto rows = session.query(
@@ -395,9 +392,8 @@ core::Result<Airdrop> Drops::airdrop(std::int64_t operatorId, const AirdropField
                     "payment_window_ms, created_by, created_at, mode) VALUES (?, ?, ?, ?, 0, ?, "
                     "?, 1, ?, ?, 0, ?, ?, 'airdrop') RETURNING ") +
             kDropColumns,
-        {fields.seriesDraftId, static_cast<std::int64_t>(series->seriesId),
-         issuer->front().integer(0), fields.title, count, count, now.unixMillis(),
-         now.unixMillis() + 1, operatorId, now.unixMillis()});
+        {fields.seriesDraftId, static_cast<std::int64_t>(series->seriesId), *issuer, fields.title,
+         count, count, now.unixMillis(), now.unixMillis() + 1, operatorId, now.unixMillis()});
     if (!rows) return rows.status();
     made.drop = readDrop(rows->front());
     for (std::int64_t userId : recipients) {

@@ -190,28 +190,19 @@ class PostgresDatabase final : public Database {
   SqlDialect dialect() const override { return SqlDialect::kPostgres; }
 
   Status transaction(const std::function<Status(SqlSession&)>& work) override {
-    return retryOnConflict([&]() -> Status {
-      auto connection = pool_.acquire();
-      connection->reconnectIfBroken();
-      if (Status begun = connection->executeScript("BEGIN ISOLATION LEVEL SERIALIZABLE");
-          !begun.isOk()) {
-        return begun;
-      }
-      Status status = work(*connection);
-      if (status.isOk()) status = connection->executeScript("COMMIT");
-      if (!status.isOk()) (void)connection->executeScript("ROLLBACK");
-      return status;
-    });
+    return run("BEGIN ISOLATION LEVEL SERIALIZABLE", work);
   }
 
   Status read(const std::function<Status(SqlSession&)>& work) override {
+    return run("BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY", work);
+  }
+
+  // `work` between `begin` and COMMIT (ROLLBACK when either fails), again on a conflict.
+  Status run(const char* begin, const std::function<Status(SqlSession&)>& work) {
     return retryOnConflict([&]() -> Status {
       auto connection = pool_.acquire();
       connection->reconnectIfBroken();
-      if (Status begun = connection->executeScript("BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY");
-          !begun.isOk()) {
-        return begun;
-      }
+      if (Status begun = connection->executeScript(begin); !begun.isOk()) return begun;
       Status status = work(*connection);
       if (status.isOk()) status = connection->executeScript("COMMIT");
       if (!status.isOk()) (void)connection->executeScript("ROLLBACK");

@@ -162,11 +162,19 @@ class SqliteDatabase final : public Database {
   SqlDialect dialect() const override { return SqlDialect::kSqlite; }
 
   Status transaction(const std::function<Status(SqlSession&)>& work) override {
+    return run("BEGIN IMMEDIATE", work);
+  }
+
+  // Deferred: the snapshot starts at the first read and takes no write lock.
+  Status read(const std::function<Status(SqlSession&)>& work) override {
+    return run("BEGIN", work);
+  }
+
+  // `work` between `begin` and COMMIT (ROLLBACK when either fails), again on a conflict.
+  Status run(const char* begin, const std::function<Status(SqlSession&)>& work) {
     return retryOnConflict([&]() -> Status {
       auto connection = pool_.acquire();
-      if (Status begun = connection->executeScript("BEGIN IMMEDIATE"); !begun.isOk()) {
-        return begun;
-      }
+      if (Status begun = connection->executeScript(begin); !begun.isOk()) return begun;
       Status status = work(*connection);
       if (status.isOk()) status = connection->executeScript("COMMIT");
       if (!status.isOk()) {
@@ -174,18 +182,6 @@ class SqliteDatabase final : public Database {
         // transaction already (SQLite rolls back by itself on some errors).
         (void)connection->executeScript("ROLLBACK");
       }
-      return status;
-    });
-  }
-
-  Status read(const std::function<Status(SqlSession&)>& work) override {
-    return retryOnConflict([&]() -> Status {
-      auto connection = pool_.acquire();
-      // Deferred: the snapshot starts at the first read and takes no write lock.
-      if (Status begun = connection->executeScript("BEGIN"); !begun.isOk()) return begun;
-      Status status = work(*connection);
-      if (status.isOk()) status = connection->executeScript("COMMIT");
-      if (!status.isOk()) (void)connection->executeScript("ROLLBACK");
       return status;
     });
   }

@@ -368,20 +368,12 @@ class CommerceApi::Impl {
     auto id = parseId(parts[1]);
     if (!id)
       return exchange.respond(errorResponse(request, 400, "bad-id", "a drop id is a number"));
-    auto number = [&](const char* name, std::uint64_t fallback) -> std::optional<std::uint64_t> {
-      auto found = request.query.find(name);
-      if (found == request.query.end()) return fallback;
-      auto parsed = parseId(found->second);
-      if (!parsed) return std::nullopt;
-      return static_cast<std::uint64_t>(*parsed);
-    };
-    const auto from = number("from", 1);
-    const auto limit = number("limit", 1'000);
-    if (!from || !limit) {
+    auto page = pageOf(request, 1);
+    if (!page) {
       return exchange.respond(
           errorResponse(request, 400, "page-out-of-range", "from and limit are whole numbers"));
     }
-    auto draw = waitingRoom_.draw(*id, *from, *limit);
+    auto draw = waitingRoom_.draw(*id, page->first, page->second);
     if (!draw) return exchange.respond(errorResponse(request, draw.status()));
     json entrants = json::array();
     for (const auto& entrant : draw->page) {

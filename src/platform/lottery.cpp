@@ -162,7 +162,7 @@ core::Result<LotteryEntry> Lotteries::enter(std::int64_t userId, std::int64_t dr
 
 core::Result<LotteryEntry> Lotteries::entry(std::int64_t userId, std::int64_t dropId) {
   LotteryEntry found;
-  Status status = database_.transaction([&](SqlSession& session) -> Status {
+  Status status = database_.read([&](SqlSession& session) -> Status {
     auto lottery = loadLottery(session, dropId);
     if (!lottery) return lottery.status();
     auto entry = loadEntry(session, userId, dropId);
@@ -181,7 +181,7 @@ core::Result<LotteryEntrants> Lotteries::entrants(std::int64_t dropId, std::uint
                                  "a page is 1 to " + std::to_string(kMaxPage) + " entrants");
   }
   LotteryEntrants result;
-  Status status = database_.transaction([&](SqlSession& session) -> Status {
+  Status status = database_.read([&](SqlSession& session) -> Status {
     auto lottery = loadLottery(session, dropId);
     if (!lottery) return lottery.status();
     result.status = lottery->status;
@@ -204,7 +204,7 @@ core::Result<LotteryEntrants> Lotteries::entrants(std::int64_t dropId, std::uint
 
 core::Result<int> Lotteries::runDue() {
   std::vector<std::int64_t> due;
-  Status status = database_.transaction([&](SqlSession& session) -> Status {
+  Status status = database_.read([&](SqlSession& session) -> Status {
     due.clear();
     auto rows = session.query(
         "SELECT id FROM drops WHERE mode = 'lottery' AND ends_at <= ? AND lottery_state IN "
@@ -230,7 +230,7 @@ core::Result<int> Lotteries::runDue() {
 
 core::Result<bool> Lotteries::step(std::int64_t dropId) {
   std::string state;
-  Status status = database_.transaction([&](SqlSession& session) -> Status {
+  Status status = database_.read([&](SqlSession& session) -> Status {
     auto lottery = loadLottery(session, dropId);
     if (!lottery) return lottery.status();
     state = lottery->status.state;
@@ -294,7 +294,7 @@ core::Result<bool> Lotteries::freeze(std::int64_t dropId) {
 core::Result<bool> Lotteries::sendTransaction(std::int64_t dropId, bool drawing) {
   const char* state = drawing ? "drawing" : "committing";
   LotteryRow lottery;
-  Status status = database_.transaction([&](SqlSession& session) -> Status {
+  Status status = database_.read([&](SqlSession& session) -> Status {
     auto loaded = loadLottery(session, dropId);
     if (!loaded) return loaded.status();
     lottery = *loaded;
@@ -385,7 +385,7 @@ core::Result<bool> Lotteries::sendTransaction(std::int64_t dropId, bool drawing)
 
 core::Result<bool> Lotteries::settle(std::int64_t dropId) {
   LotteryRow lottery;
-  Status status = database_.transaction([&](SqlSession& session) -> Status {
+  Status status = database_.read([&](SqlSession& session) -> Status {
     auto loaded = loadLottery(session, dropId);
     if (!loaded) return loaded.status();
     lottery = *loaded;

@@ -91,8 +91,29 @@ QueueSeed WaitingRoom::newSeed() const {
   return made;
 }
 
+namespace {
+
+// A place from its queue_entries columns (position, drawn, joined_at) as of `now`.
+QueuePlace placeOf(const SqlRow& row, int firstColumn, std::int64_t dropId, const DropQueue& drop,
+                   core::Timestamp now) {
+  QueuePlace place;
+  place.dropId = dropId;
+  place.position =
+      row.isNull(firstColumn) ? 0 : static_cast<std::uint64_t>(row.integer(firstColumn));
+  place.drawn = row.integer(firstColumn + 1) != 0;
+  place.joinedAt = core::Timestamp::fromUnixMillis(row.integer(firstColumn + 2));
+  if (drop.drawnAt) place.admittedThrough = admittedThrough(drop.startsAt, drop.admitPerSecond, now);
+  if (place.position > 0) {
+    place.admittedAt = admissionTime(drop.startsAt, drop.admitPerSecond, place.position);
+    place.admitted = place.position <= place.admittedThrough;
+  }
+  return place;
+}
+
+}  // namespace
+
 core::Result<QueuePlace> WaitingRoom::loadPlace(SqlSession& session, std::int64_t userId,
-                                                std::int64_t dropId) {
+                                               std::int64_t dropId) {
   auto drop = loadDropQueue(session, dropId);
   if (!drop) return drop.status();
   if (!drop->seed) return noWaitingRoom(dropId);
@@ -103,20 +124,7 @@ core::Result<QueuePlace> WaitingRoom::loadPlace(SqlSession& session, std::int64_
   if (rows->empty()) {
     return core::notFound("not-in-queue", "you have not joined this drop's waiting room");
   }
-  const SqlRow& row = rows->front();
-  QueuePlace place;
-  place.dropId = dropId;
-  place.position = row.isNull(0) ? 0 : static_cast<std::uint64_t>(row.integer(0));
-  place.drawn = row.integer(1) != 0;
-  place.joinedAt = core::Timestamp::fromUnixMillis(row.integer(2));
-  if (drop->drawnAt) {
-    place.admittedThrough = admittedThrough(drop->startsAt, drop->admitPerSecond, clock_.now());
-  }
-  if (place.position > 0) {
-    place.admittedAt = admissionTime(drop->startsAt, drop->admitPerSecond, place.position);
-    place.admitted = place.position <= place.admittedThrough;
-  }
-  return place;
+  return placeOf(rows->front(), 0, dropId, *drop, clock_.now());
 }
 
 core::Result<QueuePlace> WaitingRoom::join(std::int64_t userId, std::int64_t dropId) {
@@ -178,10 +186,71 @@ core::Result<QueuePlace> WaitingRoom::join(std::int64_t userId, std::int64_t dro
 
 core::Result<QueuePlace> WaitingRoom::place(std::int64_t userId, std::int64_t dropId) {
   QueuePlace found;
-  Status status = database_.transaction([&](SqlSession& session) -> Status {
+  Status status = database_.read([&](SqlSession& session) -> Status {
     auto place = loadPlace(session, userId, dropId);
     if (!place) return place.status();
     found = *place;
+    return {};
+  });
+  if (!status.isOk()) return status;
+  return found;
+}
+
+core::Result<QueueProgress> WaitingRoom::progress(std::int64_t dropId) {
+  QueueProgress progress;
+  Status status = database_.read([&](SqlSession& session) -> Status {
+    auto drop = loadDropQueue(session, dropId);
+    if (!drop) return drop.status();
+    if (!drop->seed) return noWaitingRoom(dropId);
+    auto counted = session.query("SELECT COUNT(*) FROM queue_entries WHERE drop_id = ?", {dropId});
+    if (!counted) return counted.status();
+    progress.dropId = dropId;
+    progress.startsAt = drop->startsAt;
+    progress.endsAt = drop->endsAt;
+    progress.admitPerSecond = drop->admitPerSecond;
+    progress.drawn = drop->drawnAt.has_value();
+    progress.entrants = static_cast<std::uint64_t>(counted->front().integer(0));
+    if (progress.drawn) {
+      progress.admittedThrough =
+          std::min(progress.entrants, admittedThrough(drop->startsAt, drop->admitPerSecond,
+                                                      clock_.now()));
+    }
+    progress.available = std::max<std::int64_t>(0, drop->stock - drop->reserved);
+    return {};
+  });
+  if (!status.isOk()) return status;
+  return progress;
+}
+
+core::Result<std::map<std::int64_t, QueuePlace>> WaitingRoom::places(
+    std::int64_t dropId, const std::vector<std::int64_t>& userIds) {
+  // Enough ids per statement to make a few reads of thousands of watchers, few enough for
+  // SQLite's default limit of bound parameters.
+  constexpr std::size_t kIdsPerRead = 500;
+  std::map<std::int64_t, QueuePlace> found;
+  Status status = database_.read([&](SqlSession& session) -> Status {
+    found.clear();
+    auto drop = loadDropQueue(session, dropId);
+    if (!drop) return drop.status();
+    if (!drop->seed) return noWaitingRoom(dropId);
+    const core::Timestamp now = clock_.now();
+    for (std::size_t first = 0; first < userIds.size(); first += kIdsPerRead) {
+      const std::size_t count = std::min(kIdsPerRead, userIds.size() - first);
+      std::string sql =
+          "SELECT user_id, position, drawn, joined_at FROM queue_entries WHERE drop_id = ? AND "
+          "user_id IN (?";
+      std::vector<SqlValue> parameters{dropId, userIds[first]};
+      for (std::size_t i = 1; i < count; ++i) {
+        sql += ", ?";
+        parameters.emplace_back(userIds[first + i]);
+      }
+      sql += ")";
+      auto rows = session.query(sql, parameters);
+      if (!rows) return rows.status();
+      for (const SqlRow& row : *rows) {
+        found.emplace(row.integer(0), placeOf(row, 1, dropId, *drop, now));
+      }
+    }
     return {};
   });
   if (!status.isOk()) return status;
@@ -195,7 +264,7 @@ core::Result<QueueDraw> WaitingRoom::draw(std::int64_t dropId, std::uint64_t fro
         "page-out-of-range", "positions start at 1; a page holds 1 to " + std::to_string(kMaxPage));
   }
   QueueDraw result;
-  Status status = database_.transaction([&](SqlSession& session) -> Status {
+  Status status = database_.read([&](SqlSession& session) -> Status {
     result = QueueDraw();
     auto drop = loadDropQueue(session, dropId);
     if (!drop) return drop.status();

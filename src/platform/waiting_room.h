@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -68,6 +69,18 @@ struct QueueDraw {
   std::vector<QueueEntrant> page;   // the requested positions, in order
 };
 
+// A drop's waiting room as everyone watching it sees it at one moment: one read serves them all.
+struct QueueProgress {
+  std::int64_t dropId = 0;
+  core::Timestamp startsAt;
+  core::Timestamp endsAt;
+  std::uint32_t admitPerSecond = 0;
+  bool drawn = false;
+  std::uint64_t entrants = 0;
+  std::uint64_t admittedThrough = 0;  // places let in so far, at most `entrants`
+  std::int64_t available = 0;         // copies not reserved
+};
+
 // The key that orders the draw.
 core::Hash256 queueKey(const core::CryptoSuite& suite, const core::Hash256& seed,
                        const core::Address& address);
@@ -94,6 +107,13 @@ class WaitingRoom {
   core::Result<QueuePlace> join(std::int64_t userId, std::int64_t dropId);
   // Reasons: "not-in-queue", "no-such-drop", "no-waiting-room".
   core::Result<QueuePlace> place(std::int64_t userId, std::int64_t dropId);
+  // The drop's progress now. Reasons: "no-such-drop", "no-waiting-room".
+  core::Result<QueueProgress> progress(std::int64_t dropId);
+  // The places of many collectors in a drop's queue, by user id, in a few reads rather than one
+  // per collector (what an event stream for every watcher needs at the draw). Users not in the
+  // queue are left out. Reasons: "no-such-drop", "no-waiting-room".
+  core::Result<std::map<std::int64_t, QueuePlace>> places(std::int64_t dropId,
+                                                          const std::vector<std::int64_t>& userIds);
   // Positions from..from+limit-1 of the queue, the seed once drawn. Reasons: "no-such-drop",
   // "no-waiting-room", "page-out-of-range".
   core::Result<QueueDraw> draw(std::int64_t dropId, std::uint64_t from, std::uint64_t limit);

@@ -142,6 +142,66 @@ TEST_P(WaitingRoomTest, PlacesAreLetInAtTheDropsRate) {
   EXPECT_EQ(drops_->placeOrder(stranger, drop->id, "s").status().reason(), "");
 }
 
+TEST_P(WaitingRoomTest, ProgressAndManyPlacesAreReadAtOnce) {
+  DropFields fields = dropFields(5);
+  fields.startsAt = clock_.now() + std::chrono::seconds(10);
+  fields.admitPerSecond = 3;
+  auto drop = drops_->create(operator_, fields);
+  ASSERT_TRUE(drop.ok());
+  std::vector<std::int64_t> users;
+  for (int n = 1; n <= 7; ++n) {
+    users.push_back(buyer(n));
+    join(users.back(), drop->id);
+  }
+  auto before = waitingRoom_->progress(drop->id);
+  ASSERT_TRUE(before.ok()) << before.status().toString();
+  EXPECT_FALSE(before->drawn);
+  EXPECT_EQ(before->entrants, 7u);
+  EXPECT_EQ(before->admittedThrough, 0u);
+  EXPECT_EQ(before->available, 5);
+  // Before the draw every place has no position; a stranger is left out; so are unknown ids.
+  const std::int64_t stranger = buyer(50);
+  std::vector<std::int64_t> asked = users;
+  asked.push_back(stranger);
+  asked.push_back(987'654);
+  auto undrawn = waitingRoom_->places(drop->id, asked);
+  ASSERT_TRUE(undrawn.ok());
+  EXPECT_EQ(undrawn->size(), 7u);
+  for (const auto& [user, place] : *undrawn) EXPECT_EQ(place.position, 0u) << user;
+
+  clock_.advance(std::chrono::seconds(10));
+  ASSERT_EQ(*waitingRoom_->drawDue(), 1);
+  auto drawn = waitingRoom_->places(drop->id, asked);
+  ASSERT_TRUE(drawn.ok());
+  ASSERT_EQ(drawn->size(), 7u);
+  std::vector<std::uint64_t> positions;
+  for (std::int64_t user : users) {
+    const QueuePlace& batched = drawn->at(user);
+    auto alone = waitingRoom_->place(user, drop->id);
+    ASSERT_TRUE(alone.ok());
+    // The batch says exactly what the one-by-one read says.
+    EXPECT_EQ(batched.position, alone->position);
+    EXPECT_EQ(batched.admitted, alone->admitted);
+    EXPECT_EQ(batched.admittedAt, alone->admittedAt);
+    EXPECT_EQ(batched.admitted, batched.position <= 3);
+    positions.push_back(batched.position);
+  }
+  std::sort(positions.begin(), positions.end());
+  EXPECT_EQ(positions, (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7}));
+  auto started = waitingRoom_->progress(drop->id);
+  ASSERT_TRUE(started.ok());
+  EXPECT_TRUE(started->drawn);
+  EXPECT_EQ(started->admittedThrough, 3u);
+  // Admission never counts past the entrants, however long the sale runs.
+  clock_.advance(std::chrono::seconds(30));
+  ASSERT_TRUE(placeOrder(users[0], drop->id, "one").ok());
+  auto later = waitingRoom_->progress(drop->id);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->admittedThrough, 7u);
+  EXPECT_EQ(later->available, 4);
+  EXPECT_EQ(waitingRoom_->progress(9'999).status().reason(), "no-such-drop");
+}
+
 TEST_P(WaitingRoomTest, JoiningIsRefusedWithAReason) {
   auto drop = drops_->create(operator_, dropFields(1));
   ASSERT_TRUE(drop.ok());

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.h"
 #include "support/node_harness.h"
 #include "support/platform_client.h"
 #include "support/processes.h"
@@ -33,6 +34,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace jiancang::testing;
+using namespace jiancang::bench;
 using nlohmann::json;
 
 struct Options {
@@ -45,33 +47,6 @@ struct Options {
   int wrkThreads = 2;
   std::string nodeArguments;
 };
-
-// Thrown rather than exiting, so that the servers this run started are stopped on the way out.
-struct BenchFailure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-[[noreturn]] void fail(const std::string& what) { throw BenchFailure(what); }
-
-// Runs work(i) for i in [0, count) on four threads; the first failure is rethrown here.
-void onFourThreads(int count, const std::function<void(int)>& work) {
-  std::mutex mutex;
-  std::string failure;
-  std::vector<std::thread> threads;
-  threads.reserve(4);
-  for (int first = 0; first < 4; ++first) {
-    threads.emplace_back([&, first] {
-      try {
-        for (int i = first; i < count; i += 4) work(i);
-      } catch (const std::exception& error) {
-        std::lock_guard lock(mutex);
-        if (failure.empty()) failure = error.what();
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  if (!failure.empty()) fail(failure);
-}
 
 Options parse(int argc, char** argv) {
   Options options;
@@ -100,17 +75,6 @@ Options parse(int argc, char** argv) {
   options.perPerson = std::max(1, (options.stock + options.buyers - 1) / options.buyers);
   if (options.perPerson > 100) fail("too few buyers for the stock (at most 100 per person)");
   return options;
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0 : values[values.size() / 2];
-}
-
-std::int64_t nowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // The wrk script: every request is the next buyer's order with a key never used before; the

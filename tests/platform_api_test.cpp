@@ -506,7 +506,7 @@ TEST_F(PlatformApiTest, TheWaitingRoomIsDrawnAtTheStartAndAnyoneCanRecomputeIt) 
                                    {"price_fen", 990},
                                    {"stock", 10},
                                    {"starts_at", startsAt},
-                                   {"ends_at", startsAt + 3'600'000},
+                                   {"ends_at", startsAt + 9'000},
                                    {"admit_per_second", 2}});
   ASSERT_EQ(created.status, 201) << created.body;
   const json dropJson = created.json()["drop"];
@@ -539,6 +539,27 @@ TEST_F(PlatformApiTest, TheWaitingRoomIsDrawnAtTheStartAndAnyoneCanRecomputeIt) 
   HttpClient anyone(node_->port());
   EXPECT_TRUE(anyone.get(drop + "/queue/draw").json()["seed"].is_null());
   EXPECT_EQ(anyone.get(drop + "/queue/draw").json()["entrants_total"], 6);
+
+  // Each entrant's page watches the waiting room: its place (no position yet) and the progress.
+  std::vector<std::unique_ptr<RawConnection>> streams;
+  for (const auto& browser : entrants) {
+    auto stream = std::make_unique<RawConnection>(node_->port());
+    ASSERT_TRUE(stream->send("GET " + drop + "/queue/events HTTP/1.1\r\nHost: x\r\nCookie: " +
+                             browser->cookieHeader() + "\r\n\r\n"));
+    ASSERT_TRUE(stream->receiveUntil("\"position\":null}", std::chrono::seconds(5)));
+    ASSERT_TRUE(
+        stream->receiveUntil("\"entrants\":6,\"state\":\"waiting\"", std::chrono::seconds(5)));
+    streams.push_back(std::move(stream));
+  }
+  Browser stranger(node_->port());
+  ASSERT_EQ(stranger
+                .call("POST", "/api/v1/auth/register",
+                      {{"phone", "13700000099"}, {"password", "queue pass"}})
+                .status,
+            201);
+  EXPECT_EQ(codeOf(stranger.call("GET", drop + "/queue/events")), "not-in-queue");
+  EXPECT_EQ(codeOf(stranger.call("GET", "/api/v1/drops/999/queue/events")), "no-such-drop");
+  EXPECT_EQ(codeOf(stranger.call("POST", drop + "/queue/events")), "method-not-allowed");
 
   // The node draws at the start by itself.
   json draw;
@@ -581,6 +602,26 @@ TEST_F(PlatformApiTest, TheWaitingRoomIsDrawnAtTheStartAndAnyoneCanRecomputeIt) 
   std::this_thread::sleep_for(
       std::chrono::milliseconds(std::max<std::int64_t>(0, startsAt + 2'100 - nowMillis())));
   EXPECT_EQ(last.call("POST", drop + "/orders", {}, {{"Idempotency-Key", "q"}}).status, 201);
+
+  // The streams told each entrant its drawn place and then that it was let in; the progress
+  // reached every place and the copy sold; at the end each stream said so and closed.
+  for (std::size_t i = 0; i < keyed.size(); ++i) {
+    RawConnection& stream = *streams[byAddress[keyed[i].second]];
+    const std::string position = "\"position\":" + std::to_string(i + 1) + "}";
+    EXPECT_TRUE(stream.receiveUntil("\"admitted\":true", std::chrono::seconds(5)))
+        << "place " << i + 1 << " was not told it was let in";
+    EXPECT_TRUE(stream.receiveUntil(position, std::chrono::seconds(1))) << "place " << i + 1;
+    EXPECT_TRUE(
+        stream.receiveUntil("\"admitted_through\":6,\"available\":9", std::chrono::seconds(5)))
+        << "place " << i + 1;
+  }
+  HttpResult figures = admin.call("GET", drop + "/figures");
+  EXPECT_EQ(figures.json()["figures"]["queue"], 6) << figures.body;
+  for (auto& stream : streams) {
+    EXPECT_TRUE(stream->receiveUntil("\"state\":\"ended\"", std::chrono::seconds(12)));
+    const std::string rest = stream->receive(std::chrono::seconds(3));
+    EXPECT_EQ(rest.find("event:"), std::string::npos) << rest;  // closed, nothing after
+  }
 }
 
 // A lottery drop through the real binary: entries, the node's own commit and draw on chain, and

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <api/json_answers.h>
+#include <api/queue_events.h>
 #include <api/request_helpers.h>
 
 namespace jiancang::api {
@@ -120,17 +121,6 @@ json dropJson(const platform::Drop& drop) {
   return out;
 }
 
-json placeJson(const platform::QueuePlace& place) {
-  json out{{"drop_id", place.dropId},
-           {"position", place.position == 0 ? json(nullptr) : json(place.position)},
-           {"drawn", place.drawn},
-           {"joined_at", place.joinedAt.unixMillis()},
-           {"admitted_through", place.admittedThrough},
-           {"admitted", place.admitted}};
-  out["admitted_at"] = place.admittedAt ? json(place.admittedAt->unixMillis()) : json(nullptr);
-  return out;
-}
-
 json entryJson(const platform::LotteryEntry& entry) {
   return {{"drop_id", entry.dropId},
           {"address", entry.address.hex()},
@@ -216,6 +206,7 @@ class CommerceApi::Impl {
     watchWake_.notify_all();
     if (watcher_.joinable()) watcher_.join();
     workers_.join();
+    queueEvents_.stop();
   }
 
  private:
@@ -399,9 +390,17 @@ class CommerceApi::Impl {
       return createDrop(exchange, session);
     }
     auto id = parseId(parts[1]);
-    if (!id || parts.size() > 3) {
+    if (!id)
       return exchange.respond(errorResponse(request, 400, "bad-id", "a drop id is a number"));
+    if (parts.size() == 4 && parts[2] == "queue" && parts[3] == "events") {
+      if (request.method != "GET") return notAllowed(exchange, "GET");
+      auto place = waitingRoom_.place(session.user.id, *id);
+      if (!place) return exchange.respond(errorResponse(request, place.status()));
+      auto stream = exchange.openStream();
+      if (stream) queueEvents_.watch(session.user.id, *place, std::move(stream));
+      return;
     }
+    if (parts.size() > 3) return noRoute(exchange);
     if (parts.size() == 2) return notAllowed(exchange, "GET");
     if (parts[2] == "queue") {
       if (request.method != "POST" && !isGet(request)) return notAllowed(exchange, "GET, POST");
@@ -413,7 +412,7 @@ class CommerceApi::Impl {
         if (place.status().reason() == "sold-out") response.status = 409;
         return exchange.respond(std::move(response));
       }
-      return exchange.respond(jsonResponse(200, json{{"place", placeJson(*place)}}));
+      return exchange.respond(jsonResponse(200, json{{"place", queuePlaceJson(*place)}}));
     }
     if (parts[2] == "lottery") {
       if (request.method != "POST" && !isGet(request)) return notAllowed(exchange, "GET, POST");
@@ -432,10 +431,16 @@ class CommerceApi::Impl {
       }
       auto figures = drops_.figures(*id);
       if (!figures) return exchange.respond(errorResponse(request, figures.status()));
+      auto queue = waitingRoom_.progress(*id);
+      if (!queue && queue.status().reason() != "no-waiting-room") {
+        return exchange.respond(errorResponse(request, queue.status()));
+      }
+      const std::uint64_t queued = queue ? queue->entrants : 0;  // no waiting room: no queue
       return exchange.respond(jsonResponse(200, json{{"figures",
                                                       {{"stock", figures->stock},
                                                        {"available", figures->available},
                                                        {"attempts", figures->attempts},
+                                                       {"queue", queued},
                                                        {"pending", figures->pending},
                                                        {"paid", figures->paid},
                                                        {"delivered", figures->delivered},
@@ -726,6 +731,7 @@ class CommerceApi::Impl {
   platform::WaitingRoom& waitingRoom_;
   platform::Lotteries& lotteries_;
   platform::SandboxPayments& sandbox_;
+  QueueEvents queueEvents_{waitingRoom_};
   boost::asio::thread_pool workers_;
   std::mutex watchMutex_;
   std::condition_variable watchWake_;

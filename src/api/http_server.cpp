@@ -1,10 +1,12 @@
 #include <api/http_server.h>
 
+#include <array>
 #include <atomic>
-#include <deque>
+#include <list>
 #include <mutex>
 #include <random>
 #include <thread>
+#include <unordered_set>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -125,7 +127,9 @@ class HttpServer::Impl {
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> connections_{0};
   std::mutex sessionsMutex_;
-  std::vector<std::weak_ptr<Session>> sessions_;
+  // Every live session, for stop(); each removes itself when destroyed (a weak_ptr kept here
+  // would keep its memory allocated until swept).
+  std::unordered_set<Session*> sessions_;
   std::atomic<bool> stopped_{false};
   asio::steady_timer logFlushTimer_{io_};
 
@@ -191,7 +195,13 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     remote_ =
         ignored ? "?" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   }
-  ~Session() { --server_.connections_; }
+  ~Session() {
+    {
+      std::lock_guard lock(server_.sessionsMutex_);
+      server_.sessions_.erase(this);
+    }
+    --server_.connections_;
+  }
 
   void start() { waitForRequest(); }
 
@@ -218,6 +228,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   auto& stream() { return stream_; }
   auto& strand() { return strand_; }
+  // An event stream reads no more requests: the parser (with the last request's headers) and
+  // the read buffer are given back, a kilobyte or two for each of thousands of open streams.
+  // On the strand.
+  void releaseRequestBuffers() {
+    parser_.reset();
+    buffer_.clear();
+    buffer_.shrink_to_fit();
+  }
   Impl& server() { return server_; }
 
  private:
@@ -459,12 +477,14 @@ class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_f
 
   void begin() {
     asio::post(session_->strand(), [self = shared_from_this()] {
+      self->session_->releaseRequestBuffers();
       self->queue_.push_back(
           "HTTP/1.1 200 OK\r\nServer: jiancang\r\nContent-Type: text/event-stream\r\n"
           "Cache-Control: no-store\r\nConnection: close\r\nX-Accel-Buffering: no\r\n\r\n"
           "retry: 2000\n\n");
       self->pump();
       self->keepAlive();
+      self->watchPeer();
     });
   }
 
@@ -478,10 +498,17 @@ class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_f
     });
     return true;
   }
+  void close() override {
+    asio::post(session_->strand(), [self = shared_from_this()] {
+      self->closing_ = true;
+      self->pump();
+    });
+  }
   bool closed() const override { return closed_; }
 
  private:
   void pump() {
+    if (closing_ && !writing_ && queue_.empty()) return fail();
     if (writing_ || queue_.empty() || closed_) return;
     writing_ = true;
     auto data = std::make_shared<std::string>(std::move(queue_.front()));
@@ -495,6 +522,22 @@ class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_f
           if (error) return self->fail();
           self->pump();
         }));
+  }
+  // A client that goes away is noticed at once, not at a later write: its socket turns readable
+  // with end-of-file. Whatever a client sends on an event stream is read and dropped.
+  void watchPeer() {
+    session_->stream().socket().async_wait(
+        tcp::socket::wait_read,
+        asio::bind_executor(
+            session_->strand(), [self = shared_from_this()](beast::error_code error) {
+              if (error || self->closed_) return self->fail();
+              std::array<char, 512> dropped{};
+              beast::error_code readError;
+              const std::size_t count =
+                  self->session_->stream().socket().read_some(asio::buffer(dropped), readError);
+              if (readError || count == 0) return self->fail();
+              self->watchPeer();
+            }));
   }
   void keepAlive() {
     timer_.expires_after(kEventKeepAlive);
@@ -515,8 +558,9 @@ class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_f
 
   std::shared_ptr<Session> session_;
   asio::steady_timer timer_;
-  std::deque<std::string> queue_;
+  std::list<std::string> queue_;  // not a deque: that allocates half a kilobyte even when empty
   bool writing_ = false;
+  bool closing_ = false;
   std::atomic<bool> closed_{false};
 };
 
@@ -590,30 +634,27 @@ void HttpServer::Impl::Session::dispatch(HttpRequest request, bool keepAlive) {
 }
 
 void HttpServer::Impl::accept() {
-  acceptor_.async_accept(
-      asio::make_strand(io_), [this](beast::error_code error, tcp::socket socket) {
-        if (stopped_) return;
-        if (!error) {
-          if (connections_.load() >= options_.maxConnections) {
-            beast::error_code ignored;
-            socket.close(ignored);
-          } else {
-            ++connections_;
-            beast::error_code ignored;
-            socket.set_option(tcp::no_delay(true), ignored);
-            auto session = std::make_shared<Session>(*this, std::move(socket));
-            {
-              std::lock_guard lock(sessionsMutex_);
-              if (sessions_.size() > 1024 && sessions_.size() > 2 * connections_.load()) {
-                std::erase_if(sessions_, [](const auto& weak) { return weak.expired(); });
-              }
-              sessions_.push_back(session);
-            }
-            session->start();
-          }
-        }
-        accept();
-      });
+  acceptor_.async_accept(asio::make_strand(io_),
+                         [this](beast::error_code error, tcp::socket socket) {
+                           if (stopped_) return;
+                           if (!error) {
+                             if (connections_.load() >= options_.maxConnections) {
+                               beast::error_code ignored;
+                               socket.close(ignored);
+                             } else {
+                               ++connections_;
+                               beast::error_code ignored;
+                               socket.set_option(tcp::no_delay(true), ignored);
+                               auto session = std::make_shared<Session>(*this, std::move(socket));
+                               {
+                                 std::lock_guard lock(sessionsMutex_);
+                                 sessions_.insert(session.get());
+                               }
+                               session->start();
+                             }
+                           }
+                           accept();
+                         });
 }
 
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, RequestObserver observer)
@@ -668,12 +709,18 @@ void HttpServer::stop() {
     impl_->acceptor_.close(ignored);
     impl_->logFlushTimer_.cancel();
   });
+  std::vector<std::shared_ptr<Impl::Session>> open;
   {
     std::lock_guard lock(impl_->sessionsMutex_);
-    for (auto& weak : impl_->sessions_) {
-      if (auto session = weak.lock()) session->close();
+    open.reserve(impl_->sessions_.size());
+    for (Impl::Session* live : impl_->sessions_) {
+      // One being destroyed waits for this lock in its destructor and cannot be locked.
+      if (auto session = live->weak_from_this().lock()) open.push_back(std::move(session));
     }
   }
+  // Outside the lock: the last reference to a session may go here, and its destructor locks.
+  for (auto& session : open) session->close();
+  open.clear();
   // Let closes and in-flight writes finish, then stop.
   auto deadline = Clock::now() + std::chrono::seconds(2);
   while (impl_->connections_.load() > 0 && Clock::now() < deadline) {

@@ -64,6 +64,8 @@ class EventStream {
   // Queues one event (already formatted: "event: ...\ndata: ...\n\n"). False once the client
   // has gone or fell too far behind (its stream is then closed).
   virtual bool send(std::string event) = 0;
+  // Ends the stream once the events already queued are written.
+  virtual void close() = 0;
   virtual bool closed() const = 0;
 };
 

@@ -102,7 +102,8 @@ QueuePlace placeOf(const SqlRow& row, int firstColumn, std::int64_t dropId, cons
       row.isNull(firstColumn) ? 0 : static_cast<std::uint64_t>(row.integer(firstColumn));
   place.drawn = row.integer(firstColumn + 1) != 0;
   place.joinedAt = core::Timestamp::fromUnixMillis(row.integer(firstColumn + 2));
-  if (drop.drawnAt) place.admittedThrough = admittedThrough(drop.startsAt, drop.admitPerSecond, now);
+  if (drop.drawnAt)
+    place.admittedThrough = admittedThrough(drop.startsAt, drop.admitPerSecond, now);
   if (place.position > 0) {
     place.admittedAt = admissionTime(drop.startsAt, drop.admitPerSecond, place.position);
     place.admitted = place.position <= place.admittedThrough;
@@ -113,7 +114,7 @@ QueuePlace placeOf(const SqlRow& row, int firstColumn, std::int64_t dropId, cons
 }  // namespace
 
 core::Result<QueuePlace> WaitingRoom::loadPlace(SqlSession& session, std::int64_t userId,
-                                               std::int64_t dropId) {
+                                                std::int64_t dropId) {
   auto drop = loadDropQueue(session, dropId);
   if (!drop) return drop.status();
   if (!drop->seed) return noWaitingRoom(dropId);
@@ -205,15 +206,15 @@ core::Result<QueueProgress> WaitingRoom::progress(std::int64_t dropId) {
     auto counted = session.query("SELECT COUNT(*) FROM queue_entries WHERE drop_id = ?", {dropId});
     if (!counted) return counted.status();
     progress.dropId = dropId;
+    progress.asOf = clock_.now();
     progress.startsAt = drop->startsAt;
     progress.endsAt = drop->endsAt;
     progress.admitPerSecond = drop->admitPerSecond;
     progress.drawn = drop->drawnAt.has_value();
     progress.entrants = static_cast<std::uint64_t>(counted->front().integer(0));
     if (progress.drawn) {
-      progress.admittedThrough =
-          std::min(progress.entrants, admittedThrough(drop->startsAt, drop->admitPerSecond,
-                                                      clock_.now()));
+      progress.admittedThrough = std::min(
+          progress.entrants, admittedThrough(drop->startsAt, drop->admitPerSecond, progress.asOf));
     }
     progress.available = std::max<std::int64_t>(0, drop->stock - drop->reserved);
     return {};

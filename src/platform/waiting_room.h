@@ -72,6 +72,7 @@ struct QueueDraw {
 // A drop's waiting room as everyone watching it sees it at one moment: one read serves them all.
 struct QueueProgress {
   std::int64_t dropId = 0;
+  core::Timestamp asOf;  // when it was read
   core::Timestamp startsAt;
   core::Timestamp endsAt;
   std::uint32_t admitPerSecond = 0;

@@ -238,7 +238,8 @@ std::string RawConnection::receive(std::chrono::milliseconds timeout) {
   timeval tv{static_cast<time_t>(timeout.count() / 1000),
              static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string out;
+  std::string out = std::move(received_);
+  received_.clear();
   char buffer[4096];
   for (;;) {
     ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
@@ -253,13 +254,14 @@ bool RawConnection::receiveUntil(const std::string& marker, std::chrono::millise
   timeval tv{0, 50'000};
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   char buffer[4096];
-  while (received_.find(marker) == std::string::npos) {
+  std::size_t found = 0;
+  while ((found = received_.find(marker)) == std::string::npos) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
     if (n == 0) return false;
     if (n > 0) received_.append(buffer, static_cast<std::size_t>(n));
   }
-  received_.clear();
+  received_.erase(0, found + marker.size());  // what came after the marker is read next
   return true;
 }
 

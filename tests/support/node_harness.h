@@ -55,9 +55,10 @@ class RawConnection {
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
   bool send(const std::string& data);
-  // Reads until the peer closes or `timeout`.
+  // Reads until the peer closes or nothing arrives for `timeout`; with what was left unread.
   std::string receive(std::chrono::milliseconds timeout);
-  // Reads until what arrived contains `marker` (true) or `timeout` passes (false).
+  // Reads until what arrived contains `marker` (true) or `timeout` passes (false). What came
+  // after the marker stays for the next read.
   bool receiveUntil(const std::string& marker, std::chrono::milliseconds timeout);
 
  private:

@@ -30,6 +30,17 @@ class Browser {
     cookie_ = other.cookie_;
     csrf_ = other.csrf_;
   }
+  // The session alone, to be resumed later by another Browser (a crowd's sessions, kept
+  // without a connection each).
+  struct Saved {
+    std::string cookie;
+    std::string csrf;
+  };
+  Saved save() const { return {cookie_, csrf_}; }
+  void resume(const Saved& saved) {
+    cookie_ = saved.cookie;
+    csrf_ = saved.csrf;
+  }
   const std::string& csrf() const { return csrf_; }
   // The Cookie header's value, for a request sent by other means (an event stream).
   std::string cookieHeader() const { return "jc_session=" + cookie_; }

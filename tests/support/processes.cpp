@@ -1,5 +1,9 @@
 #include "processes.h"
 
+#include <fstream>
+#include <sstream>
+#include <string>
+
 #include <arpa/inet.h>
 #include <grp.h>
 #include <netinet/in.h>
@@ -65,6 +69,24 @@ bool accepting(unsigned short port) {
   const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
   ::close(fd);
   return connected;
+}
+
+std::int64_t residentBytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // "... kB"
+  }
+  return 0;
+}
+
+std::vector<pid_t> childrenOf(pid_t pid) {
+  const std::string id = std::to_string(pid);
+  std::ifstream list("/proc/" + id + "/task/" + id + "/children");
+  std::vector<pid_t> children;
+  pid_t child = 0;
+  while (list >> child) children.push_back(child);
+  return children;
 }
 
 }  // namespace jiancang::testing

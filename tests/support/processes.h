@@ -2,6 +2,7 @@
 // processes on 127.0.0.1: a free port, fork + exec, and waiting for a PID.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,5 +30,10 @@ int waitExit(pid_t pid);
 
 // True once something accepts TCP connections on 127.0.0.1:`port`.
 bool accepting(unsigned short port);
+
+// The resident memory of `pid` (VmRSS in /proc), in bytes; 0 when it cannot be read.
+std::int64_t residentBytes(pid_t pid);
+// The direct children of `pid` (an nginx master's workers).
+std::vector<pid_t> childrenOf(pid_t pid);
 
 }  // namespace jiancang::testing

@@ -85,7 +85,7 @@ void RedisServer::stop() {
 
 void RedisServer::kill() { stopProcess(&pid_, SIGKILL); }
 
-bool NginxServer::start(int workers, std::string* error) {
+bool NginxServer::start(int workers, std::string* error, int connectionsPerWorker) {
   fs::create_directories(directory_);
   port_ = freePort();
   const fs::path config = directory_ / "nginx.conf";
@@ -94,7 +94,8 @@ bool NginxServer::start(int workers, std::string* error) {
                         << "worker_processes " << workers << ";\n"
                         << "pid " << (directory_ / "nginx.pid").string() << ";\n"
                         << "error_log " << (directory_ / "error.log").string() << " warn;\n"
-                        << "events { worker_connections 4096; }\n"
+                        << "worker_rlimit_nofile " << connectionsPerWorker + 64 << ";\n"
+                        << "events { worker_connections " << connectionsPerWorker << "; }\n"
                         << "http {\n"
                         << "  access_log off;\n"
                         << "  client_body_temp_path " << directory_.string() << ";\n"

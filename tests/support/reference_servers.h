@@ -40,9 +40,11 @@ class NginxServer {
   NginxServer(const NginxServer&) = delete;
   NginxServer& operator=(const NginxServer&) = delete;
 
-  bool start(int workers, std::string* error);
+  // `connectionsPerWorker`: what each worker may hold open (nginx's worker_connections).
+  bool start(int workers, std::string* error, int connectionsPerWorker = 4096);
   void stop();
   unsigned short port() const { return port_; }
+  pid_t pid() const { return pid_; }  // the master; its children are the workers
 
  private:
   std::filesystem::path directory_;

@@ -22,6 +22,9 @@ void onFourThreads(int count, const std::function<void(int)>& work);
 
 double median(std::vector<double> values);
 
+// main() of a benchmark: runs `run`, and on a failure prints "NAME: why" and returns 1.
+int runBench(const char* name, int (*run)(int, char**), int argc, char** argv);
+
 // Unix time in milliseconds, as the API's timestamps are.
 std::int64_t nowMillis();
 

@@ -339,11 +339,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& failure) {
-    std::fprintf(stderr, "flash_sale: %s\n", failure.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return runBench("flash_sale", run, argc, argv); }

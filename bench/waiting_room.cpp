@@ -513,11 +513,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& failure) {
-    std::fprintf(stderr, "waiting_room: %s\n", failure.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return runBench("waiting_room", run, argc, argv); }

@@ -207,6 +207,9 @@ class CommerceApi::Impl {
     if (watcher_.joinable()) watcher_.join();
     workers_.join();
     queueEvents_.stop();
+    // The order streams too are let go while the HTTP server still exists (see QueueEvents).
+    std::lock_guard lock(watchMutex_);
+    watches_.clear();
   }
 
  private:

@@ -83,6 +83,11 @@ class QueueEvents::Impl {
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
+    // Let go of the streams now, while the HTTP server that owns their connections still
+    // exists: destroyed later, after it, they would touch its freed memory.
+    drops_.clear();
+    std::lock_guard lock(mutex_);
+    arriving_.clear();
   }
 
  private:

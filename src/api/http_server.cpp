@@ -407,7 +407,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     message->version(11);
     message->result(response.status);
     message->set(http::field::server, "jiancang");
-    message->set(http::field::content_type, response.contentType);
+    if (!response.contentType.empty()) {
+      message->set(http::field::content_type, response.contentType);
+    }
     message->set("X-Request-Id", request.requestId);
     message->set("X-Content-Type-Options", "nosniff");
     for (auto& [name, value] : response.headers) message->set(name, value);

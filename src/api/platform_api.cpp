@@ -1,6 +1,7 @@
 #include <api/platform_api.h>
 
 #include <charconv>
+#include <limits>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -117,6 +118,10 @@ class PlatformApi::Impl {
     if (parts.size() == 3 && parts[0] == "users" && parts[2] == "roles") {
       if (request.method != "PUT") return notAllowed("PUT");
       return setRoles(exchange, *session, parts[1]);
+    }
+    if (parts.size() == 1 && parts[0] == "users") {
+      if (!get) return notAllowed("GET");
+      return listUsers(exchange, *session);
     }
     exchange.respond(errorResponse(request, 404, "no-such-route",
                                    "there is no " + request.path + " in this API"));
@@ -277,6 +282,46 @@ class PlatformApi::Impl {
     auto user = accounts_.setRoles(session.user.id, id, bits);
     if (!user) return exchange.respond(errorResponse(exchange.request(), user.status()));
     exchange.respond(jsonResponse(200, json{{"user", userJson(*user)}}));
+  }
+
+  // GET /users?phone=PREFIX&before=ID&limit=N: accounts newest first, for operators.
+  void listUsers(Exchange& exchange, const platform::AuthenticatedSession& session) {
+    const HttpRequest& request = exchange.request();
+    if (!session.user.hasRole(platform::kRoleOperator)) {
+      return exchange.respond(
+          errorResponse(request, 403, "not-operator", "only operators list accounts"));
+    }
+    auto number = [&](const char* name, std::int64_t fallback, std::int64_t most) {
+      auto it = request.query.find(name);
+      if (it == request.query.end()) return std::optional<std::int64_t>(fallback);
+      std::int64_t value = 0;
+      auto [end, error] =
+          std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
+      if (error != std::errc() || end != it->second.data() + it->second.size() || value < 1 ||
+          value > most) {
+        return std::optional<std::int64_t>();
+      }
+      return std::optional<std::int64_t>(value);
+    };
+    auto limit = number("limit", 50, 200);
+    auto before = number("before", 0, std::numeric_limits<std::int64_t>::max());
+    if (!limit || !before) {
+      return exchange.respond(
+          errorResponse(request, 400, "bad-query", "limit is 1 to 200 and before a user id"));
+    }
+    auto phone = request.query.find("phone");
+    std::string prefix = phone == request.query.end() ? std::string() : phone->second;
+    if (prefix.size() > 11) {
+      return exchange.respond(
+          errorResponse(request, 400, "phone-format", "phone is a prefix of 11 digits at most"));
+    }
+    auto users = accounts_.users(prefix, *before, static_cast<std::size_t>(*limit));
+    if (!users) return exchange.respond(errorResponse(request, users.status()));
+    json list = json::array();
+    for (const auto& user : *users) list.push_back(userJson(user));
+    json body{{"users", list}};
+    if (users->size() == static_cast<std::size_t>(*limit)) body["next_before"] = users->back().id;
+    exchange.respond(jsonResponse(200, body));
   }
 
   // The body as it is: the type is read from the bytes themselves, never from Content-Type.

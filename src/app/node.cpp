@@ -15,7 +15,9 @@
 #include <api/http_server.h>
 #include <api/node_api.h>
 #include <api/platform_api.h>
+#include <api/web_assets.h>
 #include <app/key_file.h>
+#include <app/web_bundle.h>
 #include <ledger/certificate.h>
 #include <ordering/solo_orderer.h>
 #include <platform/accounts.h>
@@ -267,6 +269,9 @@ int runUp(const UpOptions& options) {
   api::CommerceApi commerceApi(accounts, drops, waitingRoom, lotteries, **sandbox);
 
   std::FILE* accessLog = std::fopen((data / "access.log").c_str(), "a");
+  auto webAssets = api::WebAssets::fromPack(embeddedWebPack());
+  if (!webAssets) return fail("up", webAssets.status().message());
+
   api::HttpServerOptions serverOptions;
   serverOptions.address = host;
   serverOptions.port = port;
@@ -281,6 +286,8 @@ int runUp(const UpOptions& options) {
           platformApi.handle(exchange);
         } else if (api::CommerceApi::handles(exchange->request().path)) {
           commerceApi.handle(exchange);
+        } else if (api::WebAssets::handles(exchange->request().path)) {
+          exchange->respond(webAssets->answer(exchange->request()));
         } else {
           nodeApi.handle(exchange);
         }
@@ -314,8 +321,12 @@ int runUp(const UpOptions& options) {
     std::cout << "operator account: " << options.operatorPhone << " with one-time password "
               << **operatorPassword << " (it must be changed at first login)\n";
   }
-  std::cout << "jiancang is serving on http://" << shownHost << ":" << server.port() << "/\n"
-            << "  API  http://" << shownHost << ":" << server.port() << "/api/v1/chain\n"
+  std::string base = "http://" + shownHost + ":" + std::to_string(server.port());
+  std::cout << "jiancang is serving on " << base << "/\n"
+            << "  storefront  " << base << "/\n"
+            << "  console     " << base << "/console/\n"
+            << "  explorer    " << base << "/explorer/\n"
+            << "  API         " << base << "/api/v1/chain\n"
             << "  stop with Ctrl-C\n"
             << std::flush;
 

@@ -1,6 +1,8 @@
 #include <platform/accounts.h>
 
+#include <algorithm>
 #include <array>
+#include <limits>
 
 #include <sodium.h>
 
@@ -574,6 +576,29 @@ core::Result<User> Accounts::user(std::int64_t userId) {
   if (!status.isOk()) return status;
   if (!found) return notFoundUser(userId);
   return *found;
+}
+
+core::Result<std::vector<User>> Accounts::users(std::string_view phonePrefix, std::int64_t beforeId,
+                                                std::size_t limit) {
+  std::vector<User> found;
+  // Phones are digits only (checked at registration), so the prefix needs no LIKE escaping;
+  // anything else matches nobody.
+  bool digits = std::all_of(phonePrefix.begin(), phonePrefix.end(),
+                            [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) return found;
+  Status status = database_.read([&](SqlSession& session) -> Status {
+    auto rows = session.query(std::string("SELECT ") + kUserColumns +
+                                  " FROM users WHERE phone LIKE ? AND id < ? ORDER BY id DESC "
+                                  "LIMIT ?",
+                              {std::string(phonePrefix) + "%",
+                               beforeId > 0 ? beforeId : std::numeric_limits<std::int64_t>::max(),
+                               static_cast<std::int64_t>(limit)});
+    if (!rows) return rows.status();
+    for (const SqlRow& row : *rows) found.push_back(readUser(row));
+    return {};
+  });
+  if (!status.isOk()) return status;
+  return found;
 }
 
 }  // namespace jiancang::platform

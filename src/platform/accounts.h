@@ -132,6 +132,10 @@ class Accounts {
   // operator role ("last-operator" guard).
   core::Result<User> setRoles(std::int64_t actorId, std::int64_t userId, std::uint32_t roles);
   core::Result<User> user(std::int64_t userId);
+  // Accounts newest first, for the operators' console: those whose phone starts with
+  // `phonePrefix` (all if empty) and whose id is below `beforeId` (0: from the newest).
+  core::Result<std::vector<User>> users(std::string_view phonePrefix, std::int64_t beforeId,
+                                        std::size_t limit);
 
  private:
   core::Result<User> createUser(std::string_view phone, std::string_view password,

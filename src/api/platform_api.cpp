@@ -34,11 +34,12 @@ bool constantTimeEquals(std::string_view a, std::string_view b) {
 class PlatformApi::Impl {
  public:
   Impl(platform::Accounts& accounts, platform::MediaLibrary& media, platform::Catalog& catalog,
-       platform::Support& support, PlatformApiOptions options)
+       platform::Support& support, platform::Gifts& gifts, PlatformApiOptions options)
       : accounts_(accounts),
         media_(media),
         catalog_(catalog),
         support_(support),
+        gifts_(gifts),
         options_(options),
         workers_(std::max(1u, options.workerThreads)) {}
 
@@ -122,6 +123,10 @@ class PlatformApi::Impl {
     if (parts.size() == 1 && parts[0] == "users") {
       if (!get) return notAllowed("GET");
       return listUsers(exchange, *session);
+    }
+    if (parts.size() == 1 && parts[0] == "gifts") {
+      if (!post) return notAllowed("POST");
+      return giveToken(exchange, *session);
     }
     exchange.respond(errorResponse(request, 404, "no-such-route",
                                    "there is no " + request.path + " in this API"));
@@ -282,6 +287,47 @@ class PlatformApi::Impl {
     auto user = accounts_.setRoles(session.user.id, id, bits);
     if (!user) return exchange.respond(errorResponse(exchange.request(), user.status()));
     exchange.respond(jsonResponse(200, json{{"user", userJson(*user)}}));
+  }
+
+  // POST /gifts {"token": "12#3", "to_phone"}: the holder gives a token away.
+  void giveToken(Exchange& exchange, const platform::AuthenticatedSession& session) {
+    const HttpRequest& request = exchange.request();
+    auto body = jsonBody(exchange);
+    if (!body) return;
+    auto tokenText = body->text("token", 64);
+    if (!tokenText) return exchange.respond(errorResponse(request, tokenText.status()));
+    auto phone = body->text("to_phone", 32);
+    if (!phone) return exchange.respond(errorResponse(request, phone.status()));
+    auto token = parseTokenId(*tokenText);
+    if (!token) {
+      return exchange.respond(errorResponse(request, 400, "bad-token",
+                                            "token is \"SERIES#SERIAL\", both decimal numbers"));
+    }
+    auto gift = gifts_.give(session.user.id, *token, *phone);
+    if (!gift) return exchange.respond(errorResponse(request, gift.status()));
+    exchange.respond(jsonResponse(201, json{{"gift",
+                                             {{"token", gift->token.toString()},
+                                              {"from", gift->from.hex()},
+                                              {"to", gift->to.hex()},
+                                              {"tx_hash", gift->txHash.hex()},
+                                              {"height", gift->height}}}}));
+  }
+
+  static std::optional<chain::TokenId> parseTokenId(std::string_view text) {
+    std::size_t hash = text.find('#');
+    if (hash == std::string_view::npos) return std::nullopt;
+    auto number = [](std::string_view digits) -> std::optional<std::uint64_t> {
+      std::uint64_t value = 0;
+      auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+      if (digits.empty() || error != std::errc() || end != digits.data() + digits.size()) {
+        return std::nullopt;
+      }
+      return value;
+    };
+    auto series = number(text.substr(0, hash));
+    auto serial = number(text.substr(hash + 1));
+    if (!series || !serial || *series == 0 || *serial == 0) return std::nullopt;
+    return chain::TokenId{chain::SeriesId(*series), *serial};
   }
 
   // GET /users?phone=PREFIX&before=ID&limit=N: accounts newest first, for operators.
@@ -762,14 +808,15 @@ class PlatformApi::Impl {
   platform::MediaLibrary& media_;
   platform::Catalog& catalog_;
   platform::Support& support_;
+  platform::Gifts& gifts_;
   PlatformApiOptions options_;
   boost::asio::thread_pool workers_;
 };
 
 PlatformApi::PlatformApi(platform::Accounts& accounts, platform::MediaLibrary& media,
                          platform::Catalog& catalog, platform::Support& support,
-                         PlatformApiOptions options)
-    : impl_(std::make_unique<Impl>(accounts, media, catalog, support, options)) {}
+                         platform::Gifts& gifts, PlatformApiOptions options)
+    : impl_(std::make_unique<Impl>(accounts, media, catalog, support, gifts, options)) {}
 
 PlatformApi::~PlatformApi() { impl_->stop(); }
 
@@ -777,8 +824,9 @@ bool PlatformApi::handles(std::string_view path) {
   auto parts = splitPath(path);
   if (!parts.empty() && parts[0] == "media") return true;
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return false;
-  return parts[2] == "auth" || parts[2] == "me" || parts[2] == "users" || parts[2] == "media" ||
-         parts[2] == "catalog" || parts[2] == "announcements" || parts[2] == "tickets";
+  return parts[2] == "auth" || parts[2] == "me" || parts[2] == "users" || parts[2] == "gifts" ||
+         parts[2] == "media" || parts[2] == "catalog" || parts[2] == "announcements" ||
+         parts[2] == "tickets";
 }
 
 RouteLimits PlatformApi::limitsFor(std::string_view method, std::string_view target) {

@@ -16,6 +16,7 @@
 #include <api/http_server.h>
 #include <platform/accounts.h>
 #include <platform/catalog.h>
+#include <platform/gifts.h>
 #include <platform/media.h>
 #include <platform/support.h>
 
@@ -31,7 +32,7 @@ struct PlatformApiOptions {
 class PlatformApi {
  public:
   PlatformApi(platform::Accounts& accounts, platform::MediaLibrary& media,
-              platform::Catalog& catalog, platform::Support& support,
+              platform::Catalog& catalog, platform::Support& support, platform::Gifts& gifts,
               PlatformApiOptions options = {});
   ~PlatformApi();
   PlatformApi(const PlatformApi&) = delete;

@@ -247,7 +247,8 @@ int runUp(const UpOptions& options) {
   platform::ChainWriter chainWriter(**ledger, orderer);
   platform::Catalog catalog(**database, accounts, media, chainWriter, *admin, clock);
   platform::Support support(**database, accounts, clock);
-  api::PlatformApi platformApi(accounts, media, catalog, support, platformOptions);
+  platform::Gifts gifts(accounts, chainWriter);
+  api::PlatformApi platformApi(accounts, media, catalog, support, gifts, platformOptions);
   // Selling: drops and orders, the sandbox payment provider, minting what was paid for.
   auto sandbox = platform::SandboxPayments::open(**database, clock, {});
   if (!sandbox) return fail("up", sandbox.status().message());

@@ -2,8 +2,9 @@
 // the first operator signs in and changes the one-time password, onboards an issuer, drafts a
 // series; a second account, made a reviewer, approves it; the operator publishes it and opens a
 // drop. A new collector registers, passes real-name verification, waits in the room, buys,
-// pays in the sandbox, sees the token arrive without reloading, and opens its certificate,
-// which the page verifies; a corrupted certificate shows the failure. axe-core checks the main
+// pays in the sandbox, sees the token arrive without reloading, opens its certificate, which
+// the page verifies, and gives the token to the second account after the holding period; a
+// corrupted certificate shows the failure. axe-core checks the main
 // pages. Screenshots of each screen go to $JIANCANG_WEB_ARTIFACTS.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,7 +87,8 @@ test('an operator publishes a series and a collector buys it, pays, and checks i
   await operator.locator('input[name=title]').fill('青绿山水 · 第一辑');
   await operator.locator('textarea[name=description]').fill('以传统青绿山水为灵感的数字作品。');
   await operator.locator('input[name=edition_cap]').fill('100');
-  await operator.locator('input[name=hold]').fill('0');
+  // A short test policy: a gift is allowed 8.64 s (0.0001 day) after the mint.
+  await operator.locator('input[name=hold]').fill('0.0001');
   await screenshot(operator, 'console-series-draft');
   await operator.getByTestId('save-series').click();
   await operator.waitForURL(/\/console\/series$/);
@@ -178,7 +180,7 @@ test('an operator publishes a series and a collector buys it, pays, and checks i
   await collector.getByTestId('view-token').click();
   await waitForText(collector.getByTestId('token-label'), '#001/100');
   await screenshot(collector, 'storefront-token');
-  assert.match(await collector.getByTestId('gift-policy').innerText(), /现在可转赠/);
+  assert.match(await collector.getByTestId('gift-policy').innerText(), /可转赠/);
 
   await collector.goto('/collection');
   await collector.locator('.tile').first().waitFor();
@@ -191,6 +193,30 @@ test('an operator publishes a series and a collector buys it, pays, and checks i
   assert.equal(await collector.getByTestId('certificate-check').count(), 6);
   await screenshot(collector, 'storefront-certificate-verified');
   assert.deepEqual(await criticalViolations(collector), [], 'certificate page: critical accessibility violations');
+
+  // --- A gift to the second account once the holding period is over: refused while the
+  // recipient has no verified name, given once they have one.
+  await collector.goto('/tokens/1/1');
+  await collector.getByTestId('gift').and(collector.locator(':not([disabled])')).waitFor({ timeout: 20000 });
+  await waitForText(collector.getByTestId('gift-policy'), '现在可转赠');
+  await collector.getByTestId('gift').click();
+  await collector.locator('input[name=to_phone]').fill(REVIEWER);
+  await collector.getByTestId('gift-confirm').click();
+  await waitForText(collector.getByTestId('gift-error'), '尚未完成实名认证');
+  await screenshot(collector, 'storefront-gift-refused');
+
+  await reviewer.goto('/me/identity');
+  await reviewer.locator('input[name=name]').fill('王五');
+  await reviewer.locator('input[name=id_number]').fill(residentId('19850505', 2));
+  await reviewer.getByTestId('identity-submit').click();
+  await reviewer.getByTestId('identity-done').waitFor();
+
+  await collector.getByTestId('gift-confirm').click();
+  await collector.getByTestId('token-mine').waitFor({ state: 'detached', timeout: 20000 });
+  await screenshot(collector, 'storefront-gift-given');
+  await reviewer.goto('/collection');
+  await reviewer.getByTestId('token-1-1').waitFor();
+  await screenshot(reviewer, 'storefront-gift-received');
 
   for (const page of pages) assertNoProblems(page, page.url());
 });

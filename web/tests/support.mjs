@@ -71,8 +71,9 @@ export async function phonePage(browser, url) {
   page.problems = [];
   page.on('pageerror', (error) => page.problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
-    // The browser logs failed requests the app handles itself (a 401 from /me when signed out).
-    if (message.type() === 'error' && !/status of 40[14]/.test(message.text())) {
+    // The browser logs failed requests the app handles itself: 401 from /me when signed out,
+    // 404 for a queue place not taken yet, 409 for a refusal the page shows (the test checks it).
+    if (message.type() === 'error' && !/status of 40[149]/.test(message.text())) {
       page.problems.push(`console error: ${message.text()}`);
     }
   });

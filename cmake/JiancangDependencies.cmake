@@ -26,3 +26,5 @@ pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 # libstb.so holds the implementations already, so no STB_*_IMPLEMENTATION is defined anywhere.
 pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)
 pkg_check_modules(WEBP REQUIRED IMPORTED_TARGET libwebp)
+# The demo's animation is an animated WebP (app/demo_media.cpp): libwebpmux's encoder.
+pkg_check_modules(WEBPMUX REQUIRED IMPORTED_TARGET libwebpmux)

@@ -103,6 +103,9 @@ int run(int argc, char** argv) {
                    "Login of the first operator, created with a one-time password on first "
                    "start")
       ->capture_default_str();
+  upCommand->add_flag("--demo", up.demo,
+                      "On first start, seed a demo: an issuer, three published works made by "
+                      "jiancang, drops on sale and counting down, announcements, demo accounts");
   upCommand->add_flag("--secure-cookies", up.secureCookies,
                       "Mark session cookies Secure (when the site is served over HTTPS)");
   upCommand->add_option("--password-ops", up.passwordOpsLimit, "argon2id passes per password hash")

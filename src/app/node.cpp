@@ -16,6 +16,7 @@
 #include <api/node_api.h>
 #include <api/platform_api.h>
 #include <api/web_assets.h>
+#include <app/demo.h>
 #include <app/key_file.h>
 #include <app/web_bundle.h>
 #include <ledger/certificate.h>
@@ -310,6 +311,29 @@ int runUp(const UpOptions& options) {
   (*sandbox)->setBaseUrl("http://" + callbackHost + ":" + std::to_string(server.port()));
   CommerceWorker commerceWorker(drops, waitingRoom, lotteries, **sandbox, minter);
 
+  // Stops everything in order: nothing new comes in, the workers finish, what is queued commits.
+  auto shutdown = [&] {
+    server.stop();
+    platformApi.stop();
+    commerceApi.stop();
+    commerceWorker.stop();
+    nodeApi.closeStreams();
+    orderer.shutdown();
+    if (accessLog != nullptr) std::fclose(accessLog);
+  };
+
+  std::vector<DemoAccount> demoAccounts;
+  if (options.demo) {
+    auto seeded = seedDemo({accounts, media, catalog, drops, support, clock, options.operatorPhone},
+                           [](std::string_view step) { std::cout << "seeding " << step << "\n"; });
+    if (!seeded) {
+      shutdown();
+      return fail("up --demo", seeded.status().message());
+    }
+    demoAccounts = std::move(seeded).value();
+    head = (*ledger)->head();
+  }
+
   std::cout << (fresh ? "created" : "opened") << " chain " << (*ledger)->parameters().chainId.hex()
             << " (\"" << chainGenesis.chainName << "\", " << core::suiteName(chainGenesis.suite)
             << ") at height " << head.height << " in " << data.string() << "\n";
@@ -327,21 +351,18 @@ int runUp(const UpOptions& options) {
             << "  storefront  " << base << "/\n"
             << "  console     " << base << "/console/\n"
             << "  explorer    " << base << "/explorer/\n"
-            << "  API         " << base << "/api/v1/chain\n"
-            << "  stop with Ctrl-C\n"
-            << std::flush;
+            << "  API         " << base << "/api/v1/chain\n";
+  for (const DemoAccount& account : demoAccounts) {
+    std::cout << "  demo " << account.role << ": " << account.phone << " / " << account.password
+              << "\n";
+  }
+  std::cout << "  stop with Ctrl-C\n" << std::flush;
 
   int signal = 0;
   sigwait(&signals, &signal);
   std::cout << "\n" << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ": stopping..." << std::flush;
-  server.stop();
-  platformApi.stop();
-  commerceApi.stop();
-  commerceWorker.stop();
-  nodeApi.closeStreams();
-  orderer.shutdown();
+  shutdown();
   head = (*ledger)->head();
-  if (accessLog != nullptr) std::fclose(accessLog);
   std::cout << " stopped cleanly at height " << head.height << "\n";
   return 0;
 }

@@ -30,6 +30,8 @@ struct UpOptions {
   std::string stockRedis;
   std::string operatorPhone = "13000000000";  // the first operator's login, made on first start
   bool secureCookies = false;
+  // Seed the demo (app/demo.h) on first start and print its accounts.
+  bool demo = false;
   // argon2id cost (libsodium's levels: interactive 2 and 64 MiB by default).
   unsigned long long passwordOpsLimit = 2;
   std::size_t passwordMemoryMiB = 64;

@@ -39,6 +39,35 @@ if (!dist || !out) {
   process.exit(2);
 }
 
+// The first storefront page (its entry and the home page, with what they import statically)
+// must stay within 200 KB of JavaScript as served (gzipped).
+const budget = 200 * 1024;
+const manifestPath = join(dist, '.vite', 'manifest.json');
+let manifest = null;
+try {
+  manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+} catch {
+  console.error(`pack: ${manifestPath} is missing: build with Vite's manifest on (vite.config.js)`);
+  process.exit(1);
+}
+const firstPage = new Set();
+const visit = (key) => {
+  const chunk = manifest[key];
+  if (!chunk || firstPage.has(chunk.file)) return;
+  firstPage.add(chunk.file);
+  for (const imported of chunk.imports ?? []) visit(imported);
+};
+visit('index.html');
+visit('src/storefront/pages/HomePage.vue');
+let firstPageBytes = 0;
+for (const file of firstPage) {
+  if (file.endsWith('.js')) firstPageBytes += gzipSync(readFileSync(join(dist, file)), { level: constants.Z_BEST_COMPRESSION }).length;
+}
+if (firstPageBytes > budget) {
+  console.error(`pack: the first storefront page needs ${(firstPageBytes / 1024).toFixed(0)} KB of gzipped JavaScript; the budget is ${budget / 1024} KB`);
+  process.exit(1);
+}
+
 const files = [];
 const chunks = [];
 let offset = 0;
@@ -52,6 +81,7 @@ let plainTotal = 0;
 let gzipTotal = 0;
 for (const path of walk(dist).sort()) {
   const urlPath = '/' + relative(dist, path).split(sep).join('/');
+  if (urlPath.startsWith('/.vite/')) continue; // the build's manifest, not served
   const type = types[extname(path)];
   if (!type) {
     console.error(`pack: ${urlPath}: no content type for its extension; add one to scripts/pack.mjs`);
@@ -88,4 +118,7 @@ const length = Buffer.alloc(4);
 length.writeUInt32LE(index.length);
 writeFileSync(out, Buffer.concat([Buffer.from('JCWEBPK1'), length, index, ...chunks]));
 const kib = (n) => (n / 1024).toFixed(0) + ' KiB';
-console.log(`web pack: ${files.length} files, ${kib(plainTotal)} (${kib(gzipTotal)} as served gzipped)`);
+console.log(
+  `web pack: ${files.length} files, ${kib(plainTotal)} (${kib(gzipTotal)} as served gzipped); ` +
+    `first storefront page ${kib(firstPageBytes)} of gzipped JavaScript (budget ${kib(budget)})`,
+);

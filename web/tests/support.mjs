@@ -14,10 +14,10 @@ mkdirSync(artifacts, { recursive: true });
 
 // Starts `jiancang up` and resolves once it serves, with its URL and the operator's one-time
 // password from its first-start output.
-export async function startNode() {
+export async function startNode(extraArgs = []) {
   if (!binary) throw new Error('JIANCANG_BINARY must name the jiancang binary (ctest sets it)');
   const data = mkdtempSync(join(tmpdir(), 'jiancang-web-'));
-  const child = spawn(binary, ['up', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, ['up', '--data', data, '--listen', '127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const ready = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`jiancang did not start in 60 s:\n${output}`)), 60000);
@@ -53,7 +53,8 @@ export async function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.JIANCANG_CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    // Software WebGL for the 3D viewer (headless Chromium has no GPU); the pages are our own.
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--enable-unsafe-swiftshader'],
   });
 }
 

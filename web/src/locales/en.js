@@ -349,6 +349,7 @@ export default {
       role: { collector: 'Collector', issuer: 'Issuer', reviewer: 'Reviewer', operator: 'Operator', verifier: 'Verifier', auditor: 'Auditor' },
     },
   },
+  media: { loading3d: 'Loading the 3D model…', failed3d: 'The 3D model did not load' },
   notFound: { title: 'Not found', body: 'There is no such page' },
   errors: {
     'no-such-recipient': 'No account has this phone number',

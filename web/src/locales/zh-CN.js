@@ -349,6 +349,7 @@ export default {
       role: { collector: '藏家', issuer: '发行方', reviewer: '审核员', operator: '运营', verifier: '核销员', auditor: '审计' },
     },
   },
+  media: { loading3d: '正在加载三维模型…', failed3d: '三维模型加载失败' },
   notFound: { title: '页面不存在', body: '找不到这个页面' },
   errors: {
     'no-such-recipient': '没有这个手机号的账号',

@@ -14,14 +14,10 @@ class GiftsTest : public testing::CatalogTest {
   void SetUp() override {
     CatalogTest::SetUp();
     if (HasFatalFailure()) return;
-    ASSERT_TRUE(catalog_->onboardIssuer(operator_, issuer_, "敦煌研究院", {document_}).ok());
-    auto draft = catalog_->draft(issuer_, fields(20));
-    ASSERT_TRUE(draft.ok());
-    ASSERT_TRUE(catalog_->submitForReview(issuer_, draft->id).ok());
-    ASSERT_TRUE(catalog_->review(secondReviewer_, draft->id, true, "").ok());
-    auto published = catalog_->publish(issuer_, draft->id);
-    ASSERT_TRUE(published.ok()) << published.status().toString();
-    token_ = chain::TokenId{chain::SeriesId(static_cast<std::uint64_t>(published->seriesId)), 1};
+    SeriesDraft published;
+    publishSeries(20, &published);
+    if (HasFatalFailure()) return;
+    token_ = chain::TokenId{chain::SeriesId(published.seriesId), 1};
 
     ASSERT_TRUE(accounts_->verifyIdentity(collector_, {"张三", identityNumber(1)}).ok());
     auto friendAccount = accounts_->registerCollector("13800138004", "friend password");

@@ -100,6 +100,18 @@ class CatalogTest : public ::testing::TestWithParam<std::string> {
     return out;
   }
 
+  // Onboards the issuer and takes a series of `fields(cap)` through review to the chain.
+  void publishSeries(std::uint64_t cap, SeriesDraft* published) {
+    ASSERT_TRUE(catalog_->onboardIssuer(operator_, issuer_, "敦煌研究院", {document_}).ok());
+    auto draft = catalog_->draft(issuer_, fields(cap));
+    ASSERT_TRUE(draft.ok());
+    ASSERT_TRUE(catalog_->submitForReview(issuer_, draft->id).ok());
+    ASSERT_TRUE(catalog_->review(secondReviewer_, draft->id, true, "").ok());
+    auto publication = catalog_->publish(issuer_, draft->id);
+    ASSERT_TRUE(publication.ok()) << publication.status().toString();
+    *published = *publication;
+  }
+
   std::optional<chain::SeriesRecord> seriesOnChain(std::uint64_t id) {
     auto bytes = ledger_->get(chain::state_keys::series(chain::SeriesId(id)));
     if (!bytes) return std::nullopt;

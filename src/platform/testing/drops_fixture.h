@@ -30,15 +30,11 @@ class DropsTest : public CatalogTest {
   void SetUp() override {
     CatalogTest::SetUp();
     if (HasFatalFailure()) return;
-    ASSERT_TRUE(catalog_->onboardIssuer(operator_, issuer_, "敦煌研究院", {document_}).ok());
-    auto draft = catalog_->draft(issuer_, fields(20));
-    ASSERT_TRUE(draft.ok());
-    ASSERT_TRUE(catalog_->submitForReview(issuer_, draft->id).ok());
-    ASSERT_TRUE(catalog_->review(secondReviewer_, draft->id, true, "").ok());
-    auto published = catalog_->publish(issuer_, draft->id);
-    ASSERT_TRUE(published.ok()) << published.status().toString();
-    draftId_ = draft->id;
-    seriesId_ = published->seriesId;
+    SeriesDraft published;
+    publishSeries(20, &published);
+    if (HasFatalFailure()) return;
+    draftId_ = published.id;
+    seriesId_ = published.seriesId;
     auto sandbox = SandboxPayments::open(*database_, clock_, {"http://shop.test", 2});
     ASSERT_TRUE(sandbox.ok());
     sandbox_ = std::move(sandbox).value();

@@ -218,6 +218,16 @@ test('an operator publishes a series and a collector buys it, pays, and checks i
   await reviewer.getByTestId('token-1-1').waitFor();
   await screenshot(reviewer, 'storefront-gift-received');
 
+  // --- The operator sees the sale in the console: the order, and the charts.
+  await operator.goto('/console/orders');
+  await operator.getByPlaceholder('输入订单号查找').fill('1');
+  await operator.getByPlaceholder('输入订单号查找').press('Enter');
+  await waitForText(operator.locator('.van-cell'), '已到账');
+  await operator.goto('/console/charts');
+  await operator.getByTestId('sales-chart').locator('canvas').waitFor();
+  await operator.getByTestId('circulation-chart').locator('canvas').waitFor();
+  await screenshot(operator, 'console-charts');
+
   for (const page of pages) assertNoProblems(page, page.url());
 });
 

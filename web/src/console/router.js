@@ -12,9 +12,11 @@ export const router = createRouter({
     { path: '/series/:id', name: 'series-edit', component: () => import('./pages/SeriesEditPage.vue') },
     { path: '/review', name: 'review', component: () => import('./pages/ReviewPage.vue') },
     { path: '/drops', name: 'drops', component: () => import('./pages/DropsPage.vue') },
-    { path: '/drops/new', name: 'drop-new', component: () => import('./pages/DropNewPage.vue') },
+    { path: '/drops/new', name: 'drop-new', component: () => import('./pages/DropNewPage.vue'), meta: { section: 'drops' } },
     { path: '/announcements', name: 'announcements', component: () => import('./pages/AnnouncementsPage.vue') },
     { path: '/users', name: 'users', component: () => import('./pages/UsersPage.vue') },
+    { path: '/orders', name: 'orders', component: () => import('./pages/OrdersPage.vue') },
+    { path: '/charts', name: 'charts', component: () => import('./pages/ChartsPage.vue') },
     { path: '/:rest(.*)*', name: 'not-found', component: () => import('../storefront/pages/NotFoundPage.vue') },
   ],
 });

@@ -278,7 +278,7 @@ export default {
     storefront: 'Store',
     loginTitle: 'Console login',
     noRole: 'Your account has no console role',
-    nav: { issuers: 'Issuers', series: 'Series', review: 'Review', drops: 'Drops', announcements: 'Announcements', users: 'Users', login: 'Log in', 'not': 'Not found' },
+    nav: { issuers: 'Issuers', series: 'Series', review: 'Review', drops: 'Drops', announcements: 'Announcements', users: 'Users', orders: 'Orders', charts: 'Charts', login: 'Log in', 'not': 'Not found' },
     upload: { choose: 'Choose files' },
     issuers: {
       list: 'Issuers',
@@ -342,6 +342,8 @@ export default {
       create: 'Create',
     },
     announcements: { new: 'New announcement', pinned: 'Pinned', publish: 'Publish', delete: 'Delete', confirmDelete: 'Delete "{title}"?' },
+    orders: { search: 'Find an order by number', state: 'State', drop: 'Drop', refund: 'Refund', refunded: 'Refunded; the copy is back in stock' },
+    charts: { sales: 'Orders per drop', circulation: 'Circulation per series' },
     users: {
       search: 'Search by phone prefix',
       none: 'No matching users',

@@ -278,7 +278,7 @@ export default {
     storefront: '商城',
     loginTitle: '运营后台登录',
     noRole: '你的账号没有后台角色',
-    nav: { issuers: '发行方', series: '系列', review: '审核', drops: '发售', announcements: '公告', users: '用户', login: '登录', 'not': '未找到' },
+    nav: { issuers: '发行方', series: '系列', review: '审核', drops: '发售', announcements: '公告', users: '用户', orders: '订单', charts: '数据', login: '登录', 'not': '未找到' },
     upload: { choose: '选择文件' },
     issuers: {
       list: '已入驻发行方',
@@ -342,6 +342,8 @@ export default {
       create: '创建',
     },
     announcements: { new: '发布公告', pinned: '置顶', publish: '发布', delete: '删除', confirmDelete: '删除公告“{title}”？' },
+    orders: { search: '输入订单号查找', state: '状态', drop: '发售', refund: '退款', refunded: '已退款，库存已释放' },
+    charts: { sales: '各发售的订单', circulation: '各系列的流通' },
     users: {
       search: '按手机号前缀查找',
       none: '没有匹配的用户',

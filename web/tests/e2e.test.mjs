@@ -249,10 +249,42 @@ test('a corrupted certificate is shown as failing its check', async () => {
   await screenshot(page, 'storefront-certificate-forged');
 });
 
+// T23 of the reliability catalogue, for the browser's verifier: random byte flips anywhere in a
+// real certificate are all caught (run here in Node, the same module the page runs).
+test('every one of 2,000 random byte flips in a certificate fails the in-browser check', async () => {
+  const { verifyCertificate } = await import('../src/shared/certificate.js');
+  const response = await fetch(`${node.url}/api/v1/tokens/1/1/certificate`);
+  assert.equal(response.status, 200);
+  const original = Buffer.from(await response.arrayBuffer());
+  const chain = await (await fetch(`${node.url}/api/v1/chain`)).json();
+  const genuine = verifyCertificate(original.toString('utf8'), chain.chain_id);
+  assert.equal(genuine.ok, true, JSON.stringify(genuine.failure));
+  const decoder = new TextDecoder('utf-8'); // as a browser reads a page: bad bytes become U+FFFD
+  const reasons = new Map();
+  let seed = 0x2545f491;
+  const random = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 0x100000000;
+  };
+  for (let i = 0; i < 2000; i += 1) {
+    const flipped = Buffer.from(original);
+    const at = Math.floor(random() * flipped.length);
+    flipped[at] ^= 1 + Math.floor(random() * 255);
+    const result = verifyCertificate(decoder.decode(flipped), chain.chain_id);
+    assert.equal(result.ok, false, `a flip at byte ${at} was not caught`);
+    reasons.set(result.failure.code, (reasons.get(result.failure.code) ?? 0) + 1);
+  }
+  // Not only malformed JSON: flips inside values reach the cryptographic checks too.
+  assert.ok(reasons.size >= 4, `failures by reason: ${JSON.stringify([...reasons])}`);
+});
+
 test('the explorer shows the chain, its blocks with signatures, and the series', async () => {
   const page = await newPage();
   await page.goto('/explorer/');
   await page.getByTestId('chain-height').waitFor();
+  await page.getByTestId('latest-tx').first().waitFor();
   await screenshot(page, 'explorer-chain');
   await page.goto('/explorer/series/1');
   await waitForText(page.getByTestId('series-minted'), '1');

@@ -231,6 +231,8 @@ export default {
     height: 'Height',
     writable: 'Accepts writes',
     members: 'Members',
+    latestTransactions: 'Latest transactions',
+    noTransactions: 'No transactions yet',
     latestBlocks: 'Latest blocks',
     blockN: 'Block {h}',
     txCount: '{n} tx',

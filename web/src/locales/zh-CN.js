@@ -231,6 +231,8 @@ export default {
     height: '高度',
     writable: '可写入',
     members: '联盟成员',
+    latestTransactions: '最新交易',
+    noTransactions: '暂无交易',
     latestBlocks: '最新区块',
     blockN: '区块 {h}',
     txCount: '{n} 笔交易',

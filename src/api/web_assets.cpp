@@ -68,8 +68,8 @@ core::Result<WebAssets> WebAssets::fromPack(std::string_view pack) {
   auto slice = [&data](const nlohmann::json& entry, const char* offsetKey, const char* sizeKey,
                        std::string* out) {
     if (!entry.contains(offsetKey)) return true;
-    auto offset = entry[offsetKey].get<std::size_t>();
-    auto size = entry[sizeKey].get<std::size_t>();
+    auto offset = entry.at(offsetKey).get<std::size_t>();
+    auto size = entry.at(sizeKey).get<std::size_t>();
     if (offset > data.size() || size > data.size() - offset) return false;
     out->assign(data.substr(offset, size));
     return true;

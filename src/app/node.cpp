@@ -151,6 +151,9 @@ bool parseListen(const std::string& listen, std::string* host, unsigned short* p
 int runUp(const UpOptions& options) {
   auto suite = core::parseSuiteName(options.suite);
   if (!suite) return fail("up", suite.status().message(), 2);
+  // The front-end embedded at build time; a pack that does not read is a build fault.
+  auto webAssets = api::WebAssets::fromPack(embeddedWebPack());
+  if (!webAssets) return fail("up", webAssets.status().message());
   std::string host;
   unsigned short port = 0;
   if (!parseListen(options.listen, &host, &port)) {
@@ -271,8 +274,6 @@ int runUp(const UpOptions& options) {
   api::CommerceApi commerceApi(accounts, drops, waitingRoom, lotteries, **sandbox);
 
   std::FILE* accessLog = std::fopen((data / "access.log").c_str(), "a");
-  auto webAssets = api::WebAssets::fromPack(embeddedWebPack());
-  if (!webAssets) return fail("up", webAssets.status().message());
 
   api::HttpServerOptions serverOptions;
   serverOptions.address = host;

@@ -144,6 +144,14 @@ core::Result<std::vector<DemoAccount>> seedDemo(
     auto drop = platform.drops.create(operatorId, fields);
     if (!drop) return failed("drop " + plan.title, drop);
   }
+  // The demo collector starts with one copy of the landscape, so a certificate can be opened at
+  // once: an airdrop (空投), minted by the node's minter within seconds of the start.
+  platform::AirdropFields gift;
+  gift.seriesDraftId = published[0].id;
+  gift.title = "青绿山水 · 千里 新人空投";
+  gift.phones = {demoAccounts()[2].phone};
+  auto airdrop = platform.drops.airdrop(operatorId, gift);
+  if (!airdrop) return failed("airdrop", airdrop);
   auto pinned = platform.support.announce(
       operatorId, "欢迎来到鉴藏演示",
       "这是 jiancang --demo 生成的演示平台：三件作品、两场正在发售的活动和一场倒计时发售。"

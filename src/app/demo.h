@@ -1,7 +1,8 @@
 // `jiancang up --demo`: a living platform on first start. A demo issuer with its licence on
 // chain; three published series whose works jiancang makes itself (a still landscape, an
 // animation, a 3D vessel); a drop on sale now, one counting down and one for the 3D work;
-// announcements; and demo accounts to try every role with. Seeded once: a later start with
+// announcements; demo accounts to try every role with, the collector holding an airdropped copy.
+// Seeded once: a later start with
 // --demo finds the demo issuer and changes nothing.
 #pragma once
 

@@ -1,7 +1,7 @@
 // `jiancang up --demo` as a new user meets it: the storefront shows the seeded drops (one on
 // sale, one counting down, the 3D work), the pinned announcement, the still image, the
 // animation and the 3D model (in <model-viewer>, from the node itself), and the demo collector's
-// account signs in already verified.
+// account signs in already verified, holding an airdropped copy whose certificate checks out.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { criticalViolations, launchBrowser, phonePage, screenshot, startNode } from './support.mjs';
@@ -52,5 +52,13 @@ test('the demo start prints its accounts and seeds a living storefront', async (
   await page.waitForURL(/\/me$/);
   await page.getByTestId('identity-cell').filter({ hasText: '已认证' }).waitFor();
   await screenshot(page, 'demo-collector');
+
+  // Its airdropped copy is minted by the node within seconds; its certificate checks out.
+  await page.goto('/collection');
+  await page.locator('.tile').first().waitFor({ timeout: 30000 });
+  await page.locator('.tile').first().click();
+  await page.getByTestId('open-certificate').click();
+  await page.getByTestId('certificate-verified').waitFor({ timeout: 20000 });
+  await screenshot(page, 'demo-certificate');
   assert.deepEqual(page.problems, [], 'the pages logged errors');
 });

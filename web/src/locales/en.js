@@ -191,7 +191,6 @@ export default {
       'certificate-block-hash': 'The block hash does not match its header.',
       'certificate-wrong-key': 'A proof is about another record.',
       'certificate-display-mismatch': 'What the certificate shows differs from what the chain proves.',
-      'certificate-suite-unsupported': 'This chain uses SM2/SM3, which the browser cannot check yet: use jiancang verify.',
       'attestation-not-member': 'A signer is not a member of the consortium.',
       'attestation-duplicate': 'A member signed twice.',
       'attestation-other-block': 'A signature is for another block or state.',

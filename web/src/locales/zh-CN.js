@@ -191,7 +191,6 @@ export default {
       'certificate-block-hash': '区块哈希与区块头不符。',
       'certificate-wrong-key': '证明针对的是另一条记录。',
       'certificate-display-mismatch': '证书上展示的信息与链上证明不一致。',
-      'certificate-suite-unsupported': '该链使用国密 SM2/SM3 算法，浏览器暂不能验证，请用 jiancang verify。',
       'attestation-not-member': '有签名者不是联盟成员。',
       'attestation-duplicate': '同一成员签名两次。',
       'attestation-other-block': '签名针对的是另一个区块或状态。',

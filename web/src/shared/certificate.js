@@ -1,12 +1,14 @@
 // Checks a jiancang certificate in the browser, as `jiancang verify` does on the command line
 // (src/ledger/certificate.cpp; the formats are docs/FORMATS.md): trusting nothing but the
-// members' keys in the certificate's own genesis, whose hash is the chain id. It decodes the
+// members' keys in the certificate's own genesis, whose hash is the chain id, in either suite
+// (Ed25519 with SHA-256, or SM2 with SM3: sm2.js). It decodes the
 // canonical encodings itself, recomputes every hash, checks the members' signatures and both
 // Merkle proofs, and finally rebuilds the whole document from the proven parts so that no
 // displayed field can lie. Each step that passes is reported for people; the first that fails
 // stops the check with its reason.
 import { sha256 } from '@noble/hashes/sha256';
 import { ed25519 } from '@noble/curves/ed25519';
+import { sm2Verify, sm3 } from './sm2.js';
 
 const FORMAT = 'jiancang-certificate/1';
 const ED25519 = 1;
@@ -253,10 +255,11 @@ function suiteOf(number) {
     };
   }
   if (number === SM2) {
-    return fail(
-      'certificate-suite-unsupported',
-      'this chain uses the SM2/SM3 suite, which this page cannot check yet: use `jiancang verify`',
-    );
+    return {
+      name: 'sm2',
+      hash: (...parts) => sm3(...parts),
+      verify: (key, message, signature) => sm2Verify(key.bytes, message, signature),
+    };
   }
   return fail('certificate-malformed', `unknown crypto suite ${number}`);
 }

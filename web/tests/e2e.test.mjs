@@ -125,7 +125,8 @@ test('an operator publishes a series and a collector buys it, pays, and checks i
   await operator.locator('select[name=series] option').first().waitFor({ state: 'attached' });
   await operator.locator('input[name=title]').fill('青绿山水 首发');
   await operator.locator('input[name=price]').fill('9.9');
-  await operator.locator('input[name=stock]').fill('50');
+  // One copy: the collector's purchase sells the drop out.
+  await operator.locator('input[name=stock]').fill('1');
   const startsAt = Date.now() + 25000;
   await operator.locator('input[name=starts_at]').fill(localDateTime(startsAt));
   await operator.locator('input[name=ends_at]').fill(localDateTime(Date.now() + 3600000));
@@ -177,6 +178,13 @@ test('an operator publishes a series and a collector buys it, pays, and checks i
   await collector.getByTestId('delivered').waitFor({ timeout: 30000 });
   await screenshot(collector, 'storefront-order-delivered');
 
+  // The only copy is sold: the drop page says so plainly and offers nothing to buy.
+  const orderUrl = collector.url();
+  await collector.goto('/drops/1');
+  await collector.getByTestId('sold-out').waitFor();
+  assert.equal(await collector.getByTestId('buy').count(), 0);
+  await screenshot(collector, 'storefront-sold-out');
+  await collector.goto(orderUrl);
   await collector.getByTestId('view-token').click();
   await waitForText(collector.getByTestId('token-label'), '#001/100');
   await screenshot(collector, 'storefront-token');

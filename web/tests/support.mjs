@@ -157,8 +157,12 @@ export function writeArtifact(name, text) {
 }
 
 // "YYYY-MM-DDTHH:MM:SS" in local time, as a datetime-local input takes it.
+// Chromium keeps the value of such an input as "YYYY-MM-DDTHH:MM" when the
+// seconds are zero, and Playwright's fill() refuses a value that the input
+// does not keep verbatim, so whole minutes leave the seconds out.
 export function localDateTime(millis) {
   const d = new Date(millis);
   const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const minutes = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return d.getSeconds() === 0 ? minutes : `${minutes}:${pad(d.getSeconds())}`;
 }

@@ -2,6 +2,7 @@
 // started are stopped on the way out, a few threads of sign-ups, medians and wall-clock time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
@@ -21,6 +22,9 @@ struct BenchFailure : std::runtime_error {
 void onFourThreads(int count, const std::function<void(int)>& work);
 
 double median(std::vector<double> values);
+// The value at `fraction` (0.99: p99) of `sorted`, nearest rank below; 0 when empty.
+double percentile(const std::vector<double>& sorted, double fraction);
+double seconds(std::chrono::steady_clock::duration elapsed);
 
 // main() of a benchmark: runs `run`, and on a failure prints "NAME: why" and returns 1.
 int runBench(const char* name, int (*run)(int, char**), int argc, char** argv);

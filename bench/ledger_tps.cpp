@@ -33,6 +33,7 @@
 #include <app/key_file.h>
 #include <chain/testing/test_chain.h>
 
+#include "bench_support.h"
 #include "support/node_harness.h"
 #include "support/postgres_server.h"
 
@@ -46,6 +47,9 @@ namespace core = jiancang::core;
 namespace fs = std::filesystem;
 using namespace jiancang::testing;
 using Clock = std::chrono::steady_clock;
+using jiancang::bench::median;
+using jiancang::bench::percentile;
+using jiancang::bench::seconds;
 
 struct Options {
   int runs = 3;
@@ -91,19 +95,6 @@ Options parse(int argc, char** argv) {
       fail("unknown flag " + flag);
   }
   return options;
-}
-
-double seconds(Clock::duration elapsed) { return std::chrono::duration<double>(elapsed).count(); }
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0 : values[values.size() / 2];
-}
-
-double percentile(std::vector<double>& sorted, double fraction) {
-  if (sorted.empty()) return 0;
-  auto index = static_cast<std::size_t>(fraction * static_cast<double>(sorted.size() - 1));
-  return sorted[index];
 }
 
 // Reference 1: libsodium's Ed25519 verify alone, on this thread, for about a second.

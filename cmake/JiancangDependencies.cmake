@@ -8,6 +8,10 @@ find_package(absl REQUIRED)
 find_package(RocksDB REQUIRED)
 find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS headers)
 find_package(Threads REQUIRED)
+# The etcd orderer talks to etcd's JSON gateway and to other members over HTTP.
+find_package(CURL REQUIRED)
+# `jiancang node --config FILE`
+find_package(tomlplusplus REQUIRED)
 
 # jemalloc for the shipped binary: the node allocates per request and per block from several
 # threads, and glibc's malloc was a fifth of its time (bench/ledger_tps). Not under sanitizers

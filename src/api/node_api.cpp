@@ -176,6 +176,8 @@ class NodeApi::Impl {
   HttpResponse token(const HttpRequest& request, const chain::TokenId& id) const;
   HttpResponse tokenHistory(const HttpRequest& request, const chain::TokenId& id) const;
   HttpResponse certificate(const HttpRequest& request, const chain::TokenId& id) const;
+  HttpResponse rawBlock(const HttpRequest& request, std::string_view id) const;
+  HttpResponse consortium(const HttpRequest& request) const;
   HttpResponse series(const HttpRequest& request, std::string_view id) const;
   HttpResponse lottery(const HttpRequest& request, std::string_view id) const;
   HttpResponse account(const HttpRequest& request, const core::Address& address) const;
@@ -258,6 +260,12 @@ void NodeApi::Impl::handle(const std::shared_ptr<Exchange>& exchange) {
   if (resource == "chain" && parts.size() == 1) return exchange->respond(chainInfo(request));
   if (resource == "blocks" && parts.size() == 1) return exchange->respond(blocks(request));
   if (resource == "blocks" && parts.size() == 2) return exchange->respond(block(request, parts[1]));
+  if (resource == "blocks" && parts.size() == 3 && parts[2] == "raw") {
+    return exchange->respond(rawBlock(request, parts[1]));
+  }
+  if (resource == "consortium" && parts.size() == 1) {
+    return exchange->respond(consortium(request));
+  }
   if (resource == "transactions" && parts.size() == 2) {
     return exchange->respond(transaction(request, parts[1]));
   }
@@ -409,6 +417,7 @@ HttpResponse NodeApi::Impl::chainInfo(const HttpRequest&) const {
                                 {"name", genesis.chainName},
                                 {"suite", core::suiteName(genesis.suite)},
                                 {"height", head.height},
+                                {"final_height", stats.finalHeight},
                                 {"head_hash", head.blockHash.hex()},
                                 {"state_root", head.stateRoot.hex()},
                                 {"head_time", head.timestamp.unixMillis()},
@@ -478,6 +487,87 @@ HttpResponse NodeApi::Impl::block(const HttpRequest& request, std::string_view i
   return jsonResponse(200, body);
 }
 
+// A block as its canonical encoding with its stored attestations: what a member that fell behind
+// etcd's window fetches from the others (and checks by hash chain and attestations).
+HttpResponse NodeApi::Impl::rawBlock(const HttpRequest& request, std::string_view id) const {
+  std::optional<std::uint64_t> height = parseNumber(id);
+  if (!height) return errorResponse(request, 400, "bad-id", "a raw block is fetched by height");
+  auto found = ledger_.blockAt(*height);
+  if (!found) {
+    return errorResponse(request, 404, "block-not-found",
+                         "no block at height " + std::to_string(*height));
+  }
+  json attestations = json::array();
+  for (const auto& attestation : ledger_.attestationsAt(*height)) {
+    attestations.push_back(core::toHex(core::encode(attestation)));
+  }
+  return jsonResponse(200, json{{"height", *height},
+                                {"block", core::toHex(core::encode(*found))},
+                                {"attestations", attestations}});
+}
+
+HttpResponse NodeApi::Impl::consortium(const HttpRequest&) const {
+  if (options_.consortium == nullptr) {
+    ledger::Head head = ledger_.head();
+    const chain::Member& only = ledger_.genesis().members.front();
+    return jsonResponse(200, json{{"mode", "solo"},
+                                  {"member", only.name},
+                                  {"leader", only.name},
+                                  {"height", head.height},
+                                  {"final_height", head.height},
+                                  {"finality_lag", 0},
+                                  {"quorum", 1},
+                                  {"members", json::array({{{"name", only.name},
+                                                            {"key", only.key.hex()},
+                                                            {"attested_height", head.height}}})},
+                                  {"diverged", false}});
+  }
+  ordering::ConsortiumStatus status = options_.consortium->status();
+  json members = json::array();
+  for (const auto& member : status.members) {
+    members.push_back(
+        {{"name", member.name},
+         {"key", member.key},
+         {"attested_height", member.attestedHeight},
+         {"lag",
+          status.height > member.attestedHeight ? status.height - member.attestedHeight : 0}});
+  }
+  json etcd = json::array();
+  for (const auto& member : status.etcd) {
+    json entry{{"endpoint", member.endpoint}, {"reachable", member.reachable}};
+    if (member.reachable) {
+      entry["version"] = member.version;
+      entry["member_id"] = std::to_string(member.memberId);
+      entry["leader_id"] = std::to_string(member.leaderId);
+      entry["has_leader"] = member.leaderId != 0;
+      entry["raft_term"] = member.raftTerm;
+      entry["db_size"] = member.dbSize;
+    } else {
+      entry["error"] = member.error;
+    }
+    etcd.push_back(std::move(entry));
+  }
+  json body{{"mode", "etcd"},
+            {"member", status.memberName},
+            {"leading", status.leading},
+            {"leader", status.leaderName.empty() ? json(nullptr) : json(status.leaderName)},
+            {"leader_url", status.leaderUrl},
+            {"height", status.height},
+            {"tip_height", status.tipHeight},
+            {"final_height", status.finalHeight},
+            {"finality_lag", status.height - std::min(status.height, status.finalHeight)},
+            {"quorum", status.quorum},
+            {"members", members},
+            {"forwarding", status.forwarding},
+            {"fetched_from_peers", status.fetchedFromPeers},
+            {"diverged", status.diverged},
+            {"etcd_reachable", status.etcdReachable},
+            {"etcd", etcd}};
+  if (status.diverged) body["divergence"] = status.divergence;
+  if (!status.etcdError.empty()) body["etcd_error"] = status.etcdError;
+  return jsonResponse(200, body);
+}
+
 HttpResponse NodeApi::Impl::transaction(const HttpRequest& request, std::string_view hash) const {
   auto parsed = core::TxHash::fromHex(hash);
   if (!parsed) return errorResponse(request, 400, "bad-id", "a transaction is its 64-hex hash");
@@ -490,6 +580,7 @@ HttpResponse NodeApi::Impl::transaction(const HttpRequest& request, std::string_
   body["height"] = entry->height;
   body["index"] = entry->index;
   body["receipt"] = receiptJson(entry->receipt);
+  body["final"] = entry->height <= orderer_.finalHeight();
   return jsonResponse(200, body);
 }
 
@@ -544,7 +635,10 @@ HttpResponse NodeApi::Impl::tokenHistory(const HttpRequest& request,
 
 HttpResponse NodeApi::Impl::certificate(const HttpRequest& request,
                                         const chain::TokenId& id) const {
-  auto document = ledger::buildCertificate(ledger_, id);
+  // Proven under the head, with that block's signatures once a quorum of members gave them.
+  auto document = ledger::buildCertificate(ledger_, id, [this](std::uint64_t height) {
+    (void)orderer_.awaitFinal(height, std::chrono::seconds(3));
+  });
   if (!document) return errorResponse(request, document.status());
   HttpResponse response{200, "application/json", std::move(document).value(), {}};
   response.headers.emplace_back("Content-Disposition", "inline; filename=\"certificate-" +
@@ -735,6 +829,8 @@ HttpResponse NodeApi::Impl::metrics() const {
         static_cast<double>(stats.mempoolSize));
   gauge("jiancang_block_height", "Height of the last committed block.", "gauge",
         static_cast<double>(stats.height));
+  gauge("jiancang_final_height", "Height of the last block signed by a quorum of members.", "gauge",
+        static_cast<double>(stats.finalHeight));
   gauge("jiancang_blocks_committed_total", "Blocks committed since start.", "counter",
         static_cast<double>(stats.blocksCommitted));
   gauge("jiancang_transactions_committed_total", "Transactions committed since start.", "counter",

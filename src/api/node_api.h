@@ -8,6 +8,7 @@
 
 #include <api/http_server.h>
 #include <ledger/ledger.h>
+#include <ordering/etcd_orderer.h>
 #include <ordering/orderer.h>
 
 namespace jiancang::api {
@@ -16,6 +17,8 @@ struct NodeApiOptions {
   // How long POST /transactions waits for the commit before answering "pending" (202).
   std::chrono::milliseconds commitWait{10'000};
   std::size_t maxPageSize = 200;
+  // A consortium member's orderer, for GET /api/v1/consortium; null on a one-member chain.
+  const ordering::EtcdOrderer* consortium = nullptr;
 };
 
 class NodeApi {

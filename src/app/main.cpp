@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <app/consortium.h>
 #include <app/key_file.h>
 #include <app/node.h>
 #include <app/version.h>
@@ -128,7 +129,33 @@ int run(int argc, char** argv) {
   verify->add_option("FILE", certificate, "The certificate (JSON) to check")->required();
   verify->add_option("--chain-id", chainId, "Refuse a certificate of any other chain (hex)");
 
+  app::GenesisOptions genesisOptions;
+  CLI::App* genesis = cli.add_subcommand(
+      "genesis", "Write a consortium's genesis (its first block) from the members' public keys");
+  genesis->add_option("--name", genesisOptions.chainName, "Name of the chain")
+      ->capture_default_str();
+  genesis->add_option("--suite", genesisOptions.suite, "Crypto suite: ed25519 or sm2")
+      ->check(CLI::IsMember({"ed25519", "sm2"}))
+      ->capture_default_str();
+  genesis
+      ->add_option("--member", genesisOptions.members,
+                   "NAME=KEY for each member (KEY: a public key in hex, or a key file); the "
+                   "quorum is more than two thirds of them")
+      ->required();
+  genesis->add_option("--admin", genesisOptions.admins,
+                      "KEY granted the admin, governance, verifier and market roles (repeatable)");
+  genesis->add_option("--out", genesisOptions.out, "File to write (never overwritten)")->required();
+
+  std::filesystem::path nodeConfig;
+  CLI::App* node = cli.add_subcommand(
+      "node", "Run a consortium member: ordering through etcd, blocks signed by a quorum");
+  node->add_option("--config", nodeConfig, "The member's TOML configuration (docs/CONSORTIUM.md)")
+      ->required();
+
   CLI11_PARSE(cli, argc, argv);
+
+  if (*genesis) return app::runGenesis(genesisOptions);
+  if (*node) return app::runNode(nodeConfig);
 
   if (*keygen) return runKeygen(suite, out);
   if (*upCommand) return app::runUp(up);

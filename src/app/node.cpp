@@ -39,7 +39,8 @@ int fail(std::string_view command, const std::string& message, int code = 1) {
   return code;
 }
 
-// The key at `path`, created on first start.
+}  // namespace
+
 core::Result<core::KeyPair> loadOrCreateKey(const fs::path& path, core::SuiteId suite,
                                             bool* created) {
   *created = false;
@@ -50,6 +51,8 @@ core::Result<core::KeyPair> loadOrCreateKey(const fs::path& path, core::SuiteId 
   *created = true;
   return pair;
 }
+
+namespace {
 
 // The sale's background work, each on a thread of its own so that none waits for another:
 // unpaid orders past their deadline give their stock back; the sandbox provider delivers its
@@ -148,18 +151,7 @@ bool parseListen(const std::string& listen, std::string* host, unsigned short* p
 
 }  // namespace
 
-int runUp(const UpOptions& options) {
-  auto suite = core::parseSuiteName(options.suite);
-  if (!suite) return fail("up", suite.status().message(), 2);
-  // The front-end embedded at build time; a pack that does not read is a build fault.
-  auto webAssets = api::WebAssets::fromPack(embeddedWebPack());
-  if (!webAssets) return fail("up", webAssets.status().message());
-  std::string host;
-  unsigned short port = 0;
-  if (!parseListen(options.listen, &host, &port)) {
-    return fail("up", "--listen wants HOST:PORT, for example 127.0.0.1:8080", 2);
-  }
-
+sigset_t prepareProcess() {
   // Every connection is a file: allow as many as the system lets this process have (the usual
   // soft limit of 1,024 would cap a node at about a thousand clients).
   rlimit files{};
@@ -167,23 +159,217 @@ int runUp(const UpOptions& options) {
     files.rlim_cur = files.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &files);
   }
-
-  // Signals are taken synchronously by this thread; every thread started below inherits the
-  // mask, so none of them is interrupted.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+core::Status prepareDataDirectory(const fs::path& data) {
+  std::error_code error;
+  fs::create_directories(data / "keys", error);
+  if (error) {
+    return core::Status(core::ErrorCode::kIoError, "data-directory",
+                        "cannot create " + (data / "keys").string() + ": " + error.message());
+  }
+  ::chmod(data.c_str(), 0700);
+  ::chmod((data / "keys").c_str(), 0700);
+  return {};
+}
+
+int serve(const ServeSetup& setup, const sigset_t& signals) {
+  const UpOptions& options = setup.options;
+  const std::string_view command = setup.command;
+  ledger::Ledger& ledgerRef = setup.ledger;
+  auto* ledger = &ledgerRef;
+  auto& orderer = setup.orderer;
+  const core::KeyPair* admin = &setup.admin;
+  const bool fresh = setup.fresh;
+  const fs::path& data = options.dataDirectory;
+  core::SystemClock clock;
+  // The front-end embedded at build time; a pack that does not read is a build fault.
+  auto webAssets = api::WebAssets::fromPack(embeddedWebPack());
+  if (!webAssets) return fail(command, webAssets.status().message());
+  std::string host;
+  unsigned short port = 0;
+  if (!parseListen(options.listen, &host, &port)) {
+    return fail(command, "listen wants HOST:PORT, for example 127.0.0.1:8080", 2);
+  }
+  const chain::Genesis& chainGenesis = ledger->genesis();
+  api::NodeApiOptions nodeOptions;
+  nodeOptions.consortium = setup.consortium;
+  api::NodeApi nodeApi(*ledger, orderer, nodeOptions);
+
+  // The platform: its database, the master key its secrets are sealed under, the accounts.
+  auto masterKey = platform::MasterKey::loadOrCreate(data / "keys" / "platform.key");
+  if (!masterKey) return fail(command, masterKey.status().message());
+  core::Result<std::unique_ptr<platform::Database>> database =
+      options.database.empty()
+          ? platform::openSqlite(platform::SqliteOptions{(data / "platform.db").string()})
+          : platform::openPostgres(platform::PostgresOptions{options.database});
+  if (!database) return fail(command, database.status().message());
+  if (core::Status migrated = platform::migrate(**database); !migrated.isOk()) {
+    return fail(command, migrated.message());
+  }
+  if (core::Status bound = platform::bindMasterKey(**database, *masterKey); !bound.isOk()) {
+    return fail(command, bound.message());
+  }
+  platform::LocalIdentityVerifier identityVerifier;
+  platform::AccountsOptions accountsOptions;
+  accountsOptions.passwordOpsLimit = options.passwordOpsLimit;
+  accountsOptions.passwordMemoryLimit = options.passwordMemoryMiB << 20;
+  platform::Accounts accounts(**database, *masterKey, core::cryptoSuite(chainGenesis.suite),
+                              identityVerifier, clock, accountsOptions);
+  auto operatorPassword = accounts.ensureOperator(options.operatorPhone);
+  if (!operatorPassword) return fail(command, operatorPassword.status().message());
+  api::PlatformApiOptions platformOptions;
+  platformOptions.secureCookies = options.secureCookies;
+  platform::DiskMediaStore mediaStore(options.mediaDirectory.empty() ? data / "media"
+                                                                     : options.mediaDirectory);
+  platform::MediaLibrary media(**database, mediaStore, clock);
+  platform::ChainWriter chainWriter(*ledger, orderer);
+  platform::Catalog catalog(**database, accounts, media, chainWriter, *admin, clock);
+  platform::Support support(**database, accounts, clock);
+  platform::Gifts gifts(accounts, chainWriter);
+  api::PlatformApi platformApi(accounts, media, catalog, support, gifts, platformOptions);
+  // Selling: drops and orders, the sandbox payment provider, minting what was paid for.
+  auto sandbox = platform::SandboxPayments::open(**database, clock, {});
+  if (!sandbox) return fail(command, sandbox.status().message());
+  platform::WaitingRoom waitingRoom(**database, accounts, core::cryptoSuite(chainGenesis.suite),
+                                    clock);
+  platform::Drops drops(**database, accounts, catalog, **sandbox, waitingRoom, *ledger, clock);
+  std::unique_ptr<platform::StockGate> stockGate;
+  if (!options.stockRedis.empty()) {
+    auto connected = platform::connectRedisStockGate(options.stockRedis);
+    if (!connected) {
+      orderer.shutdown();
+      return fail(command, connected.status().message());
+    }
+    stockGate = std::move(connected).value();
+    drops.useStockGate(stockGate.get());
+  }
+  platform::Minter minter(**database, accounts, drops, *ledger, orderer, clock);
+  platform::Lotteries lotteries(**database, accounts, *ledger, orderer, clock);
+  api::CommerceApi commerceApi(accounts, drops, waitingRoom, lotteries, **sandbox);
+
+  std::FILE* accessLog = std::fopen((data / "access.log").c_str(), "a");
+
+  api::HttpServerOptions serverOptions;
+  serverOptions.address = host;
+  serverOptions.port = port;
+  serverOptions.threads = options.httpThreads;
+  serverOptions.accessLog = accessLog;
+  serverOptions.requestTimeout = std::chrono::milliseconds(options.requestTimeoutMillis);
+  serverOptions.limitsFor = api::PlatformApi::limitsFor;
+  api::HttpServer server(
+      serverOptions,
+      [&](const std::shared_ptr<api::Exchange>& exchange) {
+        if (api::PlatformApi::handles(exchange->request().path)) {
+          platformApi.handle(exchange);
+        } else if (api::CommerceApi::handles(exchange->request().path)) {
+          commerceApi.handle(exchange);
+        } else if (api::WebAssets::handles(exchange->request().path)) {
+          exchange->respond(webAssets->answer(exchange->request()));
+        } else {
+          nodeApi.handle(exchange);
+        }
+      },
+      [&](const api::HttpRequest& request, unsigned status, std::chrono::microseconds elapsed) {
+        nodeApi.observe(request, status, elapsed);
+      });
+  std::string listenError;
+  if (!server.start(&listenError)) {
+    orderer.shutdown();
+    if (accessLog != nullptr) std::fclose(accessLog);
+    return fail(command, listenError);
+  }
+
+  ledger::Head head = ledger->head();
+  std::string shownHost = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  // The sandbox provider calls back through the loopback interface whatever was listened on.
+  std::string callbackHost = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "[::1]" : shownHost;
+  (*sandbox)->setBaseUrl("http://" + callbackHost + ":" + std::to_string(server.port()));
+  CommerceWorker commerceWorker(drops, waitingRoom, lotteries, **sandbox, minter);
+
+  // Stops everything in order: nothing new comes in, the workers finish, what is queued commits.
+  auto shutdown = [&] {
+    server.stop();
+    platformApi.stop();
+    commerceApi.stop();
+    commerceWorker.stop();
+    nodeApi.closeStreams();
+    orderer.shutdown();
+    if (accessLog != nullptr) std::fclose(accessLog);
+  };
+
+  std::vector<DemoAccount> demoAccounts;
+  if (options.demo) {
+    auto seeded = seedDemo({accounts, media, catalog, drops, support, clock, options.operatorPhone},
+                           [](std::string_view step) { std::cout << "seeding " << step << "\n"; });
+    if (!seeded) {
+      shutdown();
+      return fail(command, seeded.status().message());
+    }
+    demoAccounts = std::move(seeded).value();
+    head = ledger->head();
+  }
+
+  std::cout << (fresh ? "created" : "opened") << " chain " << ledger->parameters().chainId.hex()
+            << " (\"" << chainGenesis.chainName << "\", " << core::suiteName(chainGenesis.suite)
+            << ") at height " << head.height << " in " << data.string() << "\n";
+  if (setup.keysCreated) {
+    std::cout << "keys (mode 0600): " << (data / "keys").string()
+              << (setup.consortium == nullptr
+                      ? "/member.key signs blocks, admin.key registers issuers\n"
+                      : "/admin.key registers issuers once the chain grants it the admin role\n");
+  }
+  if (operatorPassword->has_value()) {
+    // Printed once, never stored in clear or logged: the operator must change it at first login.
+    std::cout << "operator account: " << options.operatorPhone << " with one-time password "
+              << **operatorPassword << " (it must be changed at first login)\n";
+  }
+  std::string base = "http://" + shownHost + ":" + std::to_string(server.port());
+  std::cout << "jiancang is serving on " << base << "/\n"
+            << "  storefront  " << base << "/\n"
+            << "  console     " << base << "/console/\n"
+            << "  explorer    " << base << "/explorer/\n"
+            << "  API         " << base << "/api/v1/chain\n";
+  for (const DemoAccount& account : demoAccounts) {
+    std::cout << "  demo " << account.role << ": " << account.phone << " / " << account.password
+              << "\n";
+  }
+  std::cout << "  stop with Ctrl-C\n" << std::flush;
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  std::cout << "\n" << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ": stopping..." << std::flush;
+  shutdown();
+  head = ledger->head();
+  std::cout << " stopped cleanly at height " << head.height << "\n";
+  return 0;
+}
+
+int runUp(const UpOptions& options) {
+  auto suite = core::parseSuiteName(options.suite);
+  if (!suite) return fail("up", suite.status().message(), 2);
+  std::string host;
+  unsigned short port = 0;
+  if (!parseListen(options.listen, &host, &port)) {
+    return fail("up", "--listen wants HOST:PORT, for example 127.0.0.1:8080", 2);
+  }
+
+  // Signals are taken synchronously by serve(); every thread started below inherits the mask,
+  // so none of them is interrupted.
+  sigset_t signals = prepareProcess();
 
   const fs::path& data = options.dataDirectory;
   std::error_code error;
   bool fresh = !fs::exists(data / "ledger", error);
-  fs::create_directories(data / "keys", error);
-  if (error)
-    return fail("up", "cannot create " + (data / "keys").string() + ": " + error.message());
-  ::chmod(data.c_str(), 0700);
-  ::chmod((data / "keys").c_str(), 0700);
+  if (core::Status prepared = prepareDataDirectory(data); !prepared.isOk()) {
+    return fail("up", prepared.message());
+  }
 
   bool memberCreated = false;
   bool adminCreated = false;
@@ -219,153 +405,9 @@ int runUp(const UpOptions& options) {
   ordererOptions.mempool.perPrivilegedAccount = options.issuerQuota;
   ordererOptions.mempool.capacity = options.mempoolCapacity;
   ordering::SoloOrderer orderer(**ledger, std::move(member).value(), clock, ordererOptions);
-  api::NodeApi nodeApi(**ledger, orderer);
-
-  // The platform: its database, the master key its secrets are sealed under, the accounts.
-  auto masterKey = platform::MasterKey::loadOrCreate(data / "keys" / "platform.key");
-  if (!masterKey) return fail("up", masterKey.status().message());
-  core::Result<std::unique_ptr<platform::Database>> database =
-      options.database.empty()
-          ? platform::openSqlite(platform::SqliteOptions{(data / "platform.db").string()})
-          : platform::openPostgres(platform::PostgresOptions{options.database});
-  if (!database) return fail("up", database.status().message());
-  if (core::Status migrated = platform::migrate(**database); !migrated.isOk()) {
-    return fail("up", migrated.message());
-  }
-  if (core::Status bound = platform::bindMasterKey(**database, *masterKey); !bound.isOk()) {
-    return fail("up", bound.message());
-  }
-  platform::LocalIdentityVerifier identityVerifier;
-  platform::AccountsOptions accountsOptions;
-  accountsOptions.passwordOpsLimit = options.passwordOpsLimit;
-  accountsOptions.passwordMemoryLimit = options.passwordMemoryMiB << 20;
-  platform::Accounts accounts(**database, *masterKey, core::cryptoSuite(chainGenesis.suite),
-                              identityVerifier, clock, accountsOptions);
-  auto operatorPassword = accounts.ensureOperator(options.operatorPhone);
-  if (!operatorPassword) return fail("up", operatorPassword.status().message());
-  api::PlatformApiOptions platformOptions;
-  platformOptions.secureCookies = options.secureCookies;
-  platform::DiskMediaStore mediaStore(options.mediaDirectory.empty() ? data / "media"
-                                                                     : options.mediaDirectory);
-  platform::MediaLibrary media(**database, mediaStore, clock);
-  platform::ChainWriter chainWriter(**ledger, orderer);
-  platform::Catalog catalog(**database, accounts, media, chainWriter, *admin, clock);
-  platform::Support support(**database, accounts, clock);
-  platform::Gifts gifts(accounts, chainWriter);
-  api::PlatformApi platformApi(accounts, media, catalog, support, gifts, platformOptions);
-  // Selling: drops and orders, the sandbox payment provider, minting what was paid for.
-  auto sandbox = platform::SandboxPayments::open(**database, clock, {});
-  if (!sandbox) return fail("up", sandbox.status().message());
-  platform::WaitingRoom waitingRoom(**database, accounts, core::cryptoSuite(chainGenesis.suite),
-                                    clock);
-  platform::Drops drops(**database, accounts, catalog, **sandbox, waitingRoom, **ledger, clock);
-  std::unique_ptr<platform::StockGate> stockGate;
-  if (!options.stockRedis.empty()) {
-    auto connected = platform::connectRedisStockGate(options.stockRedis);
-    if (!connected) {
-      orderer.shutdown();
-      return fail("up", connected.status().message());
-    }
-    stockGate = std::move(connected).value();
-    drops.useStockGate(stockGate.get());
-  }
-  platform::Minter minter(**database, accounts, drops, **ledger, orderer, clock);
-  platform::Lotteries lotteries(**database, accounts, **ledger, orderer, clock);
-  api::CommerceApi commerceApi(accounts, drops, waitingRoom, lotteries, **sandbox);
-
-  std::FILE* accessLog = std::fopen((data / "access.log").c_str(), "a");
-
-  api::HttpServerOptions serverOptions;
-  serverOptions.address = host;
-  serverOptions.port = port;
-  serverOptions.threads = options.httpThreads;
-  serverOptions.accessLog = accessLog;
-  serverOptions.requestTimeout = std::chrono::milliseconds(options.requestTimeoutMillis);
-  serverOptions.limitsFor = api::PlatformApi::limitsFor;
-  api::HttpServer server(
-      serverOptions,
-      [&](const std::shared_ptr<api::Exchange>& exchange) {
-        if (api::PlatformApi::handles(exchange->request().path)) {
-          platformApi.handle(exchange);
-        } else if (api::CommerceApi::handles(exchange->request().path)) {
-          commerceApi.handle(exchange);
-        } else if (api::WebAssets::handles(exchange->request().path)) {
-          exchange->respond(webAssets->answer(exchange->request()));
-        } else {
-          nodeApi.handle(exchange);
-        }
-      },
-      [&](const api::HttpRequest& request, unsigned status, std::chrono::microseconds elapsed) {
-        nodeApi.observe(request, status, elapsed);
-      });
-  std::string listenError;
-  if (!server.start(&listenError)) {
-    orderer.shutdown();
-    if (accessLog != nullptr) std::fclose(accessLog);
-    return fail("up", listenError);
-  }
-
-  ledger::Head head = (*ledger)->head();
-  std::string shownHost = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  // The sandbox provider calls back through the loopback interface whatever was listened on.
-  std::string callbackHost = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "[::1]" : shownHost;
-  (*sandbox)->setBaseUrl("http://" + callbackHost + ":" + std::to_string(server.port()));
-  CommerceWorker commerceWorker(drops, waitingRoom, lotteries, **sandbox, minter);
-
-  // Stops everything in order: nothing new comes in, the workers finish, what is queued commits.
-  auto shutdown = [&] {
-    server.stop();
-    platformApi.stop();
-    commerceApi.stop();
-    commerceWorker.stop();
-    nodeApi.closeStreams();
-    orderer.shutdown();
-    if (accessLog != nullptr) std::fclose(accessLog);
-  };
-
-  std::vector<DemoAccount> demoAccounts;
-  if (options.demo) {
-    auto seeded = seedDemo({accounts, media, catalog, drops, support, clock, options.operatorPhone},
-                           [](std::string_view step) { std::cout << "seeding " << step << "\n"; });
-    if (!seeded) {
-      shutdown();
-      return fail("up --demo", seeded.status().message());
-    }
-    demoAccounts = std::move(seeded).value();
-    head = (*ledger)->head();
-  }
-
-  std::cout << (fresh ? "created" : "opened") << " chain " << (*ledger)->parameters().chainId.hex()
-            << " (\"" << chainGenesis.chainName << "\", " << core::suiteName(chainGenesis.suite)
-            << ") at height " << head.height << " in " << data.string() << "\n";
-  if (memberCreated || adminCreated) {
-    std::cout << "keys (mode 0600): " << (data / "keys").string()
-              << "/member.key signs blocks, admin.key registers issuers\n";
-  }
-  if (operatorPassword->has_value()) {
-    // Printed once, never stored in clear or logged: the operator must change it at first login.
-    std::cout << "operator account: " << options.operatorPhone << " with one-time password "
-              << **operatorPassword << " (it must be changed at first login)\n";
-  }
-  std::string base = "http://" + shownHost + ":" + std::to_string(server.port());
-  std::cout << "jiancang is serving on " << base << "/\n"
-            << "  storefront  " << base << "/\n"
-            << "  console     " << base << "/console/\n"
-            << "  explorer    " << base << "/explorer/\n"
-            << "  API         " << base << "/api/v1/chain\n";
-  for (const DemoAccount& account : demoAccounts) {
-    std::cout << "  demo " << account.role << ": " << account.phone << " / " << account.password
-              << "\n";
-  }
-  std::cout << "  stop with Ctrl-C\n" << std::flush;
-
-  int signal = 0;
-  sigwait(&signals, &signal);
-  std::cout << "\n" << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ": stopping..." << std::flush;
-  shutdown();
-  head = (*ledger)->head();
-  std::cout << " stopped cleanly at height " << head.height << "\n";
-  return 0;
+  return serve(ServeSetup{"up", options, **ledger, orderer, *admin, nullptr, fresh,
+                          memberCreated || adminCreated},
+               signals);
 }
 
 int runCheck(const fs::path& dataDirectory) {

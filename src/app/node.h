@@ -2,9 +2,13 @@
 // (re-verify a ledger from genesis) and `verify` (check a certificate offline).
 #pragma once
 
+#include <csignal>
 #include <cstddef>
 #include <filesystem>
 #include <string>
+
+#include <ledger/ledger.h>
+#include <ordering/etcd_orderer.h>
 
 namespace jiancang::app {
 
@@ -39,6 +43,29 @@ struct UpOptions {
 
 // Runs until SIGINT or SIGTERM; returns the process exit code.
 int runUp(const UpOptions& options);
+
+// What serve() runs: a ledger and its orderer, built by `up` (solo) or `node` (etcd).
+struct ServeSetup {
+  std::string_view command;  // for messages: "up" or "node"
+  const UpOptions& options;  // the platform's and the server's settings
+  ledger::Ledger& ledger;
+  ordering::Orderer& orderer;
+  const core::KeyPair& admin;  // registers issuers (if the chain gave it the admin role)
+  const ordering::EtcdOrderer* consortium = nullptr;
+  bool fresh = false;        // the ledger was created by this start
+  bool keysCreated = false;  // so were some keys
+};
+// Starts the platform, the API and the HTTP server over `setup`, prints where it serves, and
+// runs until one of `signals` arrives (blocked in every thread by then); stops in order.
+int serve(const ServeSetup& setup, const sigset_t& signals);
+// SIGINT and SIGTERM blocked in every thread from now on (for serve()), and the file limit
+// raised to what the system allows.
+sigset_t prepareProcess();
+// The data directory and its keys/ directory, created 0700.
+core::Status prepareDataDirectory(const std::filesystem::path& data);
+// The key at `path`, created (0600) on first start.
+core::Result<core::KeyPair> loadOrCreateKey(const std::filesystem::path& path, core::SuiteId suite,
+                                            bool* created);
 int runCheck(const std::filesystem::path& dataDirectory);
 int runVerify(const std::filesystem::path& certificate, const std::string& chainId);
 

@@ -100,11 +100,14 @@ core::Result<json> describe(const Parts& parts) {
 
 }  // namespace
 
-core::Result<std::string> buildCertificate(const Ledger& ledger, const chain::TokenId& token) {
+core::Result<std::string> buildCertificate(
+    const Ledger& ledger, const chain::TokenId& token,
+    const std::function<void(std::uint64_t height)>& awaitSignatures) {
   auto proven = ledger.proveAtHead(
       {chain::state_keys::token(token), chain::state_keys::series(token.series)});
   if (!proven) return proven.status();
   const Head& head = proven->head;
+  if (awaitSignatures) awaitSignatures(head.height);
   Parts parts{ledger.genesis(),
               {},
               head.stateRoot,

@@ -13,8 +13,12 @@ namespace jiancang::ledger {
 
 inline constexpr std::string_view kCertificateFormat = "jiancang-certificate/1";
 
-// Builds the certificate of `token` at the ledger's head.
-core::Result<std::string> buildCertificate(const Ledger& ledger, const chain::TokenId& token);
+// Builds the certificate of `token` at the ledger's head. `awaitSignatures`, if given, is called
+// with the proven height before its attestations are read (a consortium member waits there for
+// a quorum of members to sign it).
+core::Result<std::string> buildCertificate(
+    const Ledger& ledger, const chain::TokenId& token,
+    const std::function<void(std::uint64_t height)>& awaitSignatures = {});
 
 struct CertificateReport {
   std::string chainId;

@@ -1,5 +1,6 @@
 #include <ledger/ledger.h>
 
+#include <algorithm>
 #include <map>
 
 #include <rocksdb/db.h>
@@ -31,6 +32,8 @@ const char* const kFamilyNames[kFamilyCount] = {"default",      "meta",  "blocks
 
 constexpr std::string_view kGenesisKey = "genesis";
 constexpr std::string_view kHeadKey = "head";
+constexpr std::string_view kFinalHeightKey =
+    "final_height";  // consortium finality, see addAttestations
 
 // Index key prefixes.
 constexpr char kBlockByHash = 'b';
@@ -500,6 +503,53 @@ std::vector<chain::Attestation> Ledger::attestationsAt(std::uint64_t height) con
   return attestations;
 }
 
+Status Ledger::addAttestations(std::uint64_t height,
+                               const std::vector<chain::Attestation>& attestations,
+                               std::uint64_t finalHeight) {
+  if (height == 0 || height > head().height || finalHeight > head().height) {
+    return core::failedPrecondition(
+        "ledger-wrong-height",
+        "no committed block at height " + std::to_string(std::max(height, finalHeight)));
+  }
+  std::lock_guard lock(attestationsMutex_);
+  std::vector<chain::Attestation> merged = attestationsAt(height);
+  bool changed = false;
+  for (const chain::Attestation& attestation : attestations) {
+    bool known = std::any_of(merged.begin(), merged.end(), [&](const chain::Attestation& have) {
+      return have.member == attestation.member;
+    });
+    if (!known) {
+      merged.push_back(attestation);
+      changed = true;
+    }
+  }
+  const bool advances = finalHeight > this->finalHeight();
+  if (!changed && !advances) return {};
+  rocksdb::WriteBatch batch;
+  if (changed) {
+    batch.Put(impl_->family(kAttestations), slice(heightKey(height)),
+              slice(encodeAttestations(merged)));
+  }
+  if (advances) {
+    core::Writer writer;
+    writer.varint(finalHeight);
+    batch.Put(impl_->family(kMeta), slice(kFinalHeightKey), slice(writer.data()));
+  }
+  rocksdb::Status written = impl_->db->Write(impl_->writeOptions, &batch);
+  if (!written.ok()) {
+    return Status(core::ErrorCode::kIoError, "ledger-write-failed", written.ToString());
+  }
+  return {};
+}
+
+std::uint64_t Ledger::finalHeight() const {
+  auto bytes = impl_->read(kMeta, slice(kFinalHeightKey));
+  if (!bytes) return 0;
+  core::Reader reader(view(rocksdb::Slice(*bytes)));
+  std::uint64_t height = reader.varint();
+  return reader.finish().isOk() ? height : 0;
+}
+
 std::optional<TransactionEntry> Ledger::transaction(const core::TxHash& hash) const {
   auto bytes = impl_->read(kTransactions, slice(hash.view()));
   if (!bytes) return std::nullopt;
@@ -648,9 +698,12 @@ Status Ledger::check(const CheckProgress& progress) const {
       }
     }
     if (consortium) {
+      // Every stored signature must be a member's over exactly this block and root. A block
+      // may hold fewer than a quorum: a consortium member stores its own signature first and
+      // the others' as they arrive (with one member, its signature is the quorum).
       Status signatures =
-          chain::verifyAttestations(parameters_, consortium->members, consortium->quorum(), height,
-                                    outcome->blockHash, outcome->stateRoot, attestationsAt(height));
+          chain::verifyAttestations(parameters_, consortium->members, 1, height, outcome->blockHash,
+                                    outcome->stateRoot, attestationsAt(height));
       if (!signatures.isOk()) {
         return corrupt("check-attestations",
                        "block " + std::to_string(height) + ": " + signatures.message());

@@ -118,6 +118,13 @@ class Ledger final : public chain::StateReader, public chain::MerkleNodeSource {
   std::optional<chain::Block> blockAt(std::uint64_t height) const;
   std::optional<std::uint64_t> heightOf(const core::BlockHash& hash) const;
   std::vector<chain::Attestation> attestationsAt(std::uint64_t height) const;
+  // Adds other members' attestations of a committed block (the caller has verified them); those
+  // of members already stored are kept as they are. A non-zero `finalHeight` is recorded with
+  // them: every block up to it holds a quorum of signatures. One synced write.
+  Status addAttestations(std::uint64_t height, const std::vector<chain::Attestation>& attestations,
+                         std::uint64_t finalHeight = 0);
+  // The last final height recorded by addAttestations(); 0 if none was.
+  std::uint64_t finalHeight() const;
   std::optional<TransactionEntry> transaction(const core::TxHash& hash) const;
   core::Result<Page<OwnershipEvent>> tokenHistory(const chain::TokenId& token,
                                                   const std::string& cursor,
@@ -146,6 +153,7 @@ class Ledger final : public chain::StateReader, public chain::MerkleNodeSource {
   chain::Genesis genesis_;
   chain::ChainParameters parameters_;
   mutable std::mutex headMutex_;
+  std::mutex attestationsMutex_;  // addAttestations() reads, merges and writes
   Head head_;
 };
 

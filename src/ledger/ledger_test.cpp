@@ -147,6 +147,24 @@ TEST_F(LedgerTest, CommitsSurviveReopeningWithTheirQueries) {
   EXPECT_EQ(ledger_->holdersOf(series), 2u);
 }
 
+TEST_F(LedgerTest, RecordsTheFinalHeightWithAttestationsAndNeverLowersIt) {
+  seriesWithTokens(10, 1);  // three blocks
+  EXPECT_EQ(ledger_->finalHeight(), 0u);
+  auto again = ledger_->attestationsAt(2);
+  ASSERT_EQ(again.size(), 3u);
+  // Signatures already stored are kept once; the final height moves on in the same write.
+  ASSERT_TRUE(ledger_->addAttestations(2, {again[0]}, 2).isOk());
+  EXPECT_EQ(ledger_->attestationsAt(2).size(), 3u);
+  EXPECT_EQ(ledger_->finalHeight(), 2u);
+  ASSERT_TRUE(ledger_->addAttestations(1, {}, 1).isOk());
+  EXPECT_EQ(ledger_->finalHeight(), 2u);
+  Status beyond = ledger_->addAttestations(3, {}, 9);
+  EXPECT_EQ(beyond.reason(), "ledger-wrong-height");
+  EXPECT_EQ(ledger_->finalHeight(), 2u);
+  reopen();
+  EXPECT_EQ(ledger_->finalHeight(), 2u);
+}
+
 TEST_F(LedgerTest, PagesThroughAnAddressesTokens) {
   chain::SeriesId series = seriesWithTokens(100, 10);
   std::vector<std::uint64_t> serials;

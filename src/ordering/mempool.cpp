@@ -1,5 +1,7 @@
 #include <ordering/mempool.h>
 
+#include <algorithm>
+
 namespace jiancang::ordering {
 
 core::Status Mempool::admit(PendingTransaction pending, std::uint64_t stateNonce, bool privileged) {
@@ -68,6 +70,44 @@ void Mempool::completed(const std::vector<PendingTransaction>& taken) {
     if (found->second.inBlock > 0) --found->second.inBlock;
     if (found->second.queue.empty() && found->second.inBlock == 0) accounts_.erase(found);
   }
+}
+
+void Mempool::putBack(std::vector<PendingTransaction> taken) {
+  for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
+    Account& account = accounts_[it->signer];
+    if (account.inBlock > 0) --account.inBlock;
+    if (account.queue.empty()) {
+      std::erase(ready_, it->signer);
+      ready_.push_front(it->signer);
+    }
+    account.queue.push_front(std::move(*it));
+    ++waiting_;
+  }
+}
+
+bool Mempool::dropCommitted(const core::TxHash& hash) {
+  auto found = byHash_.find(hash);
+  if (found == byHash_.end()) return false;
+  auto account = accounts_.find(found->second);
+  if (account == accounts_.end()) return false;
+  auto& queue = account->second.queue;
+  auto position = std::find_if(queue.begin(), queue.end(),
+                               [&](const PendingTransaction& p) { return p.hash == hash; });
+  if (position == queue.end()) return false;  // taken for a block: completed() frees it
+  queue.erase(position);
+  --waiting_;
+  byHash_.erase(found);
+  if (queue.empty()) {
+    std::erase(ready_, account->first);
+    if (account->second.inBlock == 0) accounts_.erase(account);
+  }
+  return true;
+}
+
+std::vector<PendingTransaction> Mempool::drain() {
+  std::vector<PendingTransaction> all = take(waiting_);
+  completed(all);
+  return all;
 }
 
 }  // namespace jiancang::ordering

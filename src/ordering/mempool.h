@@ -41,6 +41,13 @@ class Mempool {
   std::vector<PendingTransaction> take(std::size_t max);
   // The taken transactions are committed (or dropped): frees their places.
   void completed(const std::vector<PendingTransaction>& taken);
+  // The taken transactions did not make it into a block: queues them again, first in line,
+  // in the order they were taken.
+  void putBack(std::vector<PendingTransaction> taken);
+  // A queued transaction committed by another orderer: forgets it (false if not queued).
+  bool dropCommitted(const core::TxHash& hash);
+  // Takes every queued transaction out (for a member that stops leading).
+  std::vector<PendingTransaction> drain();
 
   std::size_t size() const { return byHash_.size(); }
   std::size_t waiting() const { return waiting_; }

@@ -37,6 +37,7 @@ struct OrdererStats {
   std::uint64_t rejectedBusy = 0;
   double lastCommitMillis = 0;   // cut to durable, the last block
   double totalCommitMillis = 0;  // summed over blocks, for an average
+  std::uint64_t finalHeight = 0;
   bool writable = true;
 };
 
@@ -59,6 +60,11 @@ class Orderer {
   virtual OrdererStats stats() const = 0;
   // How long a refused "busy" client should wait before trying again.
   virtual std::chrono::seconds retryAfter() const = 0;
+
+  // The highest block signed by a quorum of members (with one member: the head).
+  virtual std::uint64_t finalHeight() const = 0;
+  // Waits until the block at `height` is final; "not-final" when `timeout` passes first.
+  virtual Status awaitFinal(std::uint64_t height, std::chrono::milliseconds timeout) const = 0;
 
   // Stops taking transactions, commits what is queued, and stops.
   virtual void shutdown() = 0;

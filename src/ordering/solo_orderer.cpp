@@ -106,7 +106,14 @@ OrdererStats SoloOrderer::stats() const {
   OrdererStats stats = stats_;
   stats.mempoolSize = mempool_.size();
   stats.writable = writable_;
+  stats.finalHeight = stats.height;
   return stats;
+}
+
+Status SoloOrderer::awaitFinal(std::uint64_t height, std::chrono::milliseconds) const {
+  if (height <= ledger_.head().height) return {};
+  return Status(core::ErrorCode::kUnavailable, "not-final",
+                "block " + std::to_string(height) + " is not committed yet");
 }
 
 void SoloOrderer::shutdown() {

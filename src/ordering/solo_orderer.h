@@ -38,6 +38,9 @@ class SoloOrderer final : public Orderer {
   OrdererStats stats() const override;
   std::chrono::seconds retryAfter() const override { return std::chrono::seconds(1); }
   void shutdown() override;
+  // One member: every committed block is final.
+  std::uint64_t finalHeight() const override { return ledger_.head().height; }
+  Status awaitFinal(std::uint64_t height, std::chrono::milliseconds timeout) const override;
 
  private:
   void run();

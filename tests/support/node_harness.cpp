@@ -101,6 +101,12 @@ NodeProcess::NodeProcess(fs::path dataDirectory, std::string extraArguments)
   log_ = data_.string() + ".out";
 }
 
+std::unique_ptr<NodeProcess> NodeProcess::member(fs::path dataDirectory, const fs::path& config) {
+  auto process = std::make_unique<NodeProcess>(std::move(dataDirectory));
+  process->arguments_ = "node --config '" + config.string() + "'";
+  return process;
+}
+
 NodeProcess::~NodeProcess() {
   if (pid_ > 0) kill();
 }
@@ -113,8 +119,10 @@ std::string NodeProcess::output() const {
 }
 
 bool NodeProcess::start(std::string* output) {
-  std::string command = std::string(JIANCANG_BINARY) + " up --data '" + data_.string() +
-                        "' --listen 127.0.0.1:0 " + extra_;
+  std::string command =
+      std::string(JIANCANG_BINARY) + " " +
+      (arguments_.empty() ? "up --data '" + data_.string() + "' --listen 127.0.0.1:0 " + extra_
+                          : arguments_);
   // Truncated here, not in the child: a check racing the child would read the last run's port.
   std::ofstream(log_, std::ios::trunc).close();
   pid_t pid = ::fork();

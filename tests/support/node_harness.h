@@ -71,6 +71,10 @@ class NodeProcess {
  public:
   // `extraArguments` go after `up --data DIR --listen 127.0.0.1:0`.
   explicit NodeProcess(std::filesystem::path dataDirectory, std::string extraArguments = "");
+  // A consortium member: `jiancang node --config CONFIG`, whose data directory is
+  // `dataDirectory` (as the config says).
+  static std::unique_ptr<NodeProcess> member(std::filesystem::path dataDirectory,
+                                             const std::filesystem::path& config);
   ~NodeProcess();
 
   // Starts the node and waits for it to print its address. False (with the output) on failure.
@@ -92,6 +96,7 @@ class NodeProcess {
 
   std::filesystem::path data_;
   std::string extra_;
+  std::string arguments_;  // all of them, for a member
   int pid_ = -1;
   unsigned short port_ = 0;
   std::filesystem::path log_;

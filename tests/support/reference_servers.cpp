@@ -115,3 +115,94 @@ bool NginxServer::start(int workers, std::string* error, int connectionsPerWorke
 void NginxServer::stop() { stopProcess(&pid_, SIGQUIT); }  // graceful: workers finish first
 
 }  // namespace jiancang::testing
+
+namespace jiancang::testing {
+
+bool EtcdCluster::start(std::size_t size, std::string* error) {
+  fs::create_directories(directory_);
+  members_.assign(size, Member{});
+  for (Member& member : members_) {
+    member.clientPort = freePort();
+    member.peerPort = freePort();
+  }
+  // A new cluster's members serve only once they have a quorum: all are started, then waited for.
+  for (std::size_t i = 0; i < size; ++i) {
+    if (!startMember(i, error, false)) return false;
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (std::size_t i = 0; i < size; ++i) {
+    while (!accepting(members_[i].clientPort)) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        *error = "etcd member e" + std::to_string(i) + " did not serve within 30 s:\n" +
+                 readFile(directory_ / ("e" + std::to_string(i) + ".log"));
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  return true;
+}
+
+bool EtcdCluster::startMember(std::size_t index, std::string* error, bool wait) {
+  std::string cluster;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (!cluster.empty()) cluster += ",";
+    cluster +=
+        "e" + std::to_string(i) + "=http://127.0.0.1:" + std::to_string(members_[i].peerPort);
+  }
+  Member& member = members_[index];
+  const std::string name = "e" + std::to_string(index);
+  const fs::path data = directory_ / name;
+  const std::string state = fs::exists(data) ? "existing" : "new";
+  const std::string client = "http://127.0.0.1:" + std::to_string(member.clientPort);
+  const std::string peer = "http://127.0.0.1:" + std::to_string(member.peerPort);
+  std::vector<std::string> arguments{"/usr/bin/etcd",
+                                     "--name",
+                                     name,
+                                     "--data-dir",
+                                     data.string(),
+                                     "--listen-client-urls",
+                                     client,
+                                     "--advertise-client-urls",
+                                     client,
+                                     "--listen-peer-urls",
+                                     peer,
+                                     "--initial-advertise-peer-urls",
+                                     peer,
+                                     "--initial-cluster",
+                                     cluster,
+                                     "--initial-cluster-state",
+                                     state,
+                                     "--initial-cluster-token",
+                                     "jiancang-test",
+                                     "--heartbeat-interval",
+                                     "50",
+                                     "--election-timeout",
+                                     "500"};
+  if (wait) {
+    return startAndWait(arguments, directory_ / (name + ".log"), member.clientPort, "etcd",
+                        &member.pid, error);
+  }
+  int logFd = ::open((directory_ / (name + ".log")).c_str(),
+                     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  member.pid = spawn(arguments, logFd);
+  ::close(logFd);
+  if (member.pid <= 0) *error = "cannot start etcd";
+  return member.pid > 0;
+}
+
+void EtcdCluster::killMember(std::size_t index) { stopProcess(&members_[index].pid, SIGKILL); }
+
+void EtcdCluster::stop() {
+  for (Member& member : members_) stopProcess(&member.pid, SIGTERM);
+}
+
+std::vector<std::string> EtcdCluster::clientUrls() const {
+  std::vector<std::string> urls;
+  for (const Member& member : members_) {
+    urls.push_back("http://127.0.0.1:" + std::to_string(member.clientPort));
+  }
+  return urls;
+}
+
+}  // namespace jiancang::testing

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <sys/types.h>
 
@@ -50,6 +51,33 @@ class NginxServer {
   std::filesystem::path directory_;
   pid_t pid_ = -1;
   unsigned short port_ = 0;
+};
+
+// An etcd cluster (Debian's etcd-server) of `size` members, each in its own directory under
+// `directory`, on free 127.0.0.1 ports; members can be killed and started again.
+class EtcdCluster {
+ public:
+  explicit EtcdCluster(std::filesystem::path directory) : directory_(std::move(directory)) {}
+  ~EtcdCluster() { stop(); }
+  EtcdCluster(const EtcdCluster&) = delete;
+  EtcdCluster& operator=(const EtcdCluster&) = delete;
+
+  // Starts every member and waits until each accepts clients; false with the reason.
+  bool start(std::size_t size, std::string* error);
+  // Starts one member (again); `wait`: until it accepts clients.
+  bool startMember(std::size_t index, std::string* error, bool wait = true);
+  void killMember(std::size_t index);  // SIGKILL and reap
+  void stop();                         // every member, SIGTERM and wait
+  std::vector<std::string> clientUrls() const;
+
+ private:
+  struct Member {
+    pid_t pid = -1;
+    unsigned short clientPort = 0;
+    unsigned short peerPort = 0;
+  };
+  std::filesystem::path directory_;
+  std::vector<Member> members_;
 };
 
 }  // namespace jiancang::testing

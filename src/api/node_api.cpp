@@ -508,10 +508,18 @@ HttpResponse NodeApi::Impl::rawBlock(const HttpRequest& request, std::string_vie
 
 HttpResponse NodeApi::Impl::consortium(const HttpRequest&) const {
   if (options_.consortium == nullptr) {
+    std::uint64_t version = 0;
+    if (auto bytes = ledger_.get(chain::state_keys::consortium())) {
+      if (auto record = core::decode<chain::ConsortiumRecord>(*bytes)) {
+        version = record->membershipVersion;
+      }
+    }
     ledger::Head head = ledger_.head();
     const chain::Member& only = ledger_.genesis().members.front();
     return jsonResponse(200, json{{"mode", "solo"},
                                   {"member", only.name},
+                                  {"is_member", true},
+                                  {"membership_version", version},
                                   {"leader", only.name},
                                   {"height", head.height},
                                   {"final_height", head.height},
@@ -549,6 +557,8 @@ HttpResponse NodeApi::Impl::consortium(const HttpRequest&) const {
   }
   json body{{"mode", "etcd"},
             {"member", status.memberName},
+            {"is_member", status.member},
+            {"membership_version", status.membershipVersion},
             {"leading", status.leading},
             {"leader", status.leaderName.empty() ? json(nullptr) : json(status.leaderName)},
             {"leader_url", status.leaderUrl},

@@ -10,7 +10,9 @@
 
 #include <app/key_file.h>
 #include <app/node.h>
+#include <chain/transaction.h>
 #include <core/clock.h>
+#include <ordering/peer_http.h>
 
 namespace jiancang::app {
 namespace {
@@ -218,6 +220,191 @@ int runNode(const fs::path& configPath) {
   return serve(
       ServeSetup{"node", options, **ledger, **orderer, *admin, orderer->get(), fresh, adminCreated},
       signals);
+}
+
+// ---- membership changes --------------------------------------------------------------------
+
+namespace {
+
+// What a membership change needs to know of the chain, read from one member's API.
+struct ConsortiumView {
+  chain::ChainParameters parameters;
+  std::uint64_t membershipVersion = 0;
+  std::vector<chain::Member> members;
+};
+
+core::Result<nlohmann::json> getJson(const std::string& url) {
+  auto answer = ordering::peerRequest(url, {}, {}, std::chrono::seconds(10));
+  if (!answer) return answer.status();
+  nlohmann::json body = nlohmann::json::parse(answer->body, nullptr, false);
+  if (answer->status != 200 || !body.is_object()) {
+    return core::Status(
+        core::ErrorCode::kUnavailable, "node-answer",
+        url + " answered " + std::to_string(answer->status) + ": " + answer->body.substr(0, 300));
+  }
+  return body;
+}
+
+core::Result<ConsortiumView> readConsortium(std::string node) {
+  while (!node.empty() && node.back() == '/') node.pop_back();
+  if (node.empty()) return core::invalidArgument("no-node", "--node wants a member's API URL");
+  try {
+    auto chainInfo = getJson(node + "/api/v1/chain");
+    if (!chainInfo) return chainInfo.status();
+    auto genesisBytes = core::fromHex((*chainInfo)["genesis"].get<std::string>());
+    if (!genesisBytes) return core::invalidArgument("bad-answer", "the node's genesis is not hex");
+    auto genesis = core::decode<chain::Genesis>(*genesisBytes);
+    if (!genesis) return genesis.status();
+    auto status = getJson(node + "/api/v1/consortium");
+    if (!status) return status.status();
+    ConsortiumView view{chain::chainParametersOf(*genesis),
+                        (*status)["membership_version"].get<std::uint64_t>(),
+                        {}};
+    for (const nlohmann::json& member : (*status)["members"]) {
+      auto key = publicKeyFrom(member["key"].get<std::string>(), view.parameters.suite);
+      if (!key) return key.status();
+      view.members.push_back({member["name"].get<std::string>(), *key});
+    }
+    return view;
+  } catch (const nlohmann::json::exception&) {
+    return core::invalidArgument("bad-answer",
+                                 node + " did not answer as a jiancang consortium member");
+  }
+}
+
+// The change named by --add/--name or --remove; `action` and `key` of ChangeMembership.
+core::Result<chain::ChangeMembership> describedChange(const MembershipOptions& options,
+                                                      const ConsortiumView& view) {
+  if (options.add.empty() == options.remove.empty()) {
+    return core::invalidArgument("bad-change", "give either --add KEY --name NAME or --remove KEY");
+  }
+  chain::ChangeMembership change;
+  if (!options.add.empty()) {
+    if (options.name.empty()) return core::invalidArgument("bad-change", "--add needs --name");
+    auto key = publicKeyFrom(options.add, view.parameters.suite);
+    if (!key) return key.status();
+    change = {chain::MembershipAction::kAddMember, *key, options.name, {}};
+  } else {
+    auto key = publicKeyFrom(options.remove, view.parameters.suite);
+    if (!key) return key.status();
+    change = {chain::MembershipAction::kRemoveMember, *key, {}, {}};
+  }
+  return change;
+}
+
+std::string describe(const chain::ChangeMembership& change, const ConsortiumView& view) {
+  std::string what = change.action == chain::MembershipAction::kAddMember
+                         ? "adding member \"" + change.name + "\" (" + change.key.hex() + ")"
+                         : "removing member " + change.key.hex();
+  return what + " at membership version " + std::to_string(view.membershipVersion) + " of chain " +
+         view.parameters.chainId.hex();
+}
+
+const chain::Member* memberWithKey(const ConsortiumView& view, const core::PublicKey& key) {
+  for (const chain::Member& member : view.members) {
+    if (member.key == key) return &member;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+int runMembershipApprove(const MembershipOptions& options) {
+  constexpr std::string_view kCommand = "membership approve";
+  auto view = readConsortium(options.node);
+  if (!view) return fail(kCommand, view.status().message());
+  auto change = describedChange(options, *view);
+  if (!change) return fail(kCommand, change.status().message(), 2);
+  auto key = readKeyFile(options.key);
+  if (!key) return fail(kCommand, key.status().message(), 2);
+  const chain::Member* approver = memberWithKey(*view, key->publicKey);
+  if (approver == nullptr) {
+    return fail(kCommand, "key " + key->publicKey.hex() +
+                              " is not a member of the consortium: its approval would not count");
+  }
+  core::Bytes message = chain::membershipChangeMessage(
+      view->parameters.chainId, view->membershipVersion, change->action, change->key, change->name);
+  core::Signature signature = view->parameters.crypto().sign(key->secretKey, message);
+  std::cerr << approver->name << " approves " << describe(*change, *view) << ".\n"
+            << "Send the line below to whoever submits the change; it is valid only until the "
+               "membership changes.\n";
+  std::cout << key->publicKey.hex() << ":" << signature.hex() << "\n";
+  return 0;
+}
+
+int runMembershipSubmit(const MembershipOptions& options) {
+  constexpr std::string_view kCommand = "membership submit";
+  auto view = readConsortium(options.node);
+  if (!view) return fail(kCommand, view.status().message());
+  auto change = describedChange(options, *view);
+  if (!change) return fail(kCommand, change.status().message(), 2);
+  // Each approval checked here first, so a wrong one is named before anything is sent.
+  const core::Bytes message = chain::membershipChangeMessage(
+      view->parameters.chainId, view->membershipVersion, change->action, change->key, change->name);
+  for (const std::string& line : options.approvals) {
+    auto colon = line.find(':');
+    auto memberKey = publicKeyFrom(line.substr(0, colon), view->parameters.suite);
+    auto signature = colon == std::string::npos
+                         ? core::Result<core::Signature>(core::invalidArgument("x", "x"))
+                         : core::Signature::fromHex(line.substr(colon + 1));
+    if (!memberKey || !signature) {
+      return fail(kCommand, "an approval is MEMBER_KEY:SIGNATURE in hex, not '" + line + "'", 2);
+    }
+    const chain::Member* member = memberWithKey(*view, *memberKey);
+    if (member == nullptr) {
+      return fail(kCommand, "approval by " + memberKey->hex() + ": not a member", 2);
+    }
+    if (!view->parameters.crypto().verify(*memberKey, message, *signature)) {
+      return fail(kCommand,
+                  "the approval by " + member->name + " does not sign " + describe(*change, *view) +
+                      " (signed another change or version?)",
+                  2);
+    }
+    change->approvals.push_back({*memberKey, *signature});
+  }
+  const std::size_t quorum = chain::ConsortiumRecord{view->members, 0}.quorum();
+  if (change->approvals.size() < quorum) {
+    return fail(kCommand,
+                std::to_string(change->approvals.size()) + " approvals; " + std::to_string(quorum) +
+                    " of the " + std::to_string(view->members.size()) + " members must approve",
+                2);
+  }
+  if (core::Status checked = change->check(); !checked.isOk()) {
+    return fail(kCommand, checked.message(), 2);
+  }
+  auto sender = readKeyFile(options.key);
+  if (!sender) return fail(kCommand, sender.status().message(), 2);
+  std::string node = options.node;
+  while (!node.empty() && node.back() == '/') node.pop_back();
+  auto account = getJson(node + "/api/v1/accounts/" + core::addressOf(sender->publicKey).hex());
+  if (!account) return fail(kCommand, account.status().message());
+  chain::Transaction transaction{view->parameters.chainId, sender->publicKey,
+                                 (*account).value("nonce", std::uint64_t{0}), *change};
+  chain::SignedTransaction signedTransaction =
+      chain::signTransaction(view->parameters, std::move(transaction), sender->secretKey);
+  std::string body =
+      nlohmann::json{{"transaction", core::toHex(core::encode(signedTransaction))}}.dump();
+  auto answer = ordering::peerRequest(node + "/api/v1/transactions", body, "application/json",
+                                      std::chrono::seconds(30));
+  if (!answer) return fail(kCommand, answer.status().message());
+  nlohmann::json result = nlohmann::json::parse(answer->body, nullptr, false);
+  if (answer->status != 200 || !result.is_object()) {
+    std::string reason = result.is_object() ? result.value("code", std::string()) + ": " +
+                                                  result.value("message", std::string())
+                                            : answer->body.substr(0, 300);
+    return fail(kCommand,
+                "the node answered " + std::to_string(answer->status) + " (" + reason + ")");
+  }
+  const nlohmann::json& receipt = result["receipt"];
+  if (!receipt.value("ok", false)) {
+    return fail(kCommand, "the change was refused in block " + result["height"].dump() + ": " +
+                              receipt.value("code", std::string()) + ": " +
+                              receipt.value("message", std::string()));
+  }
+  std::cout << describe(*change, *view) << ": committed in block " << result["height"].dump()
+            << "; the new membership signs from block " << result["height"].get<std::uint64_t>() + 1
+            << "\n";
+  return 0;
 }
 
 }  // namespace jiancang::app

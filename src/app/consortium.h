@@ -1,6 +1,7 @@
 // The consortium commands: `genesis` (a consortium's founding document from the members' public
-// keys) and `node --config FILE` (a member ordering through etcd; the TOML keys are in
-// docs/CONSORTIUM.md).
+// keys), `node --config FILE` (a member ordering through etcd; the TOML keys are in
+// docs/CONSORTIUM.md), and `membership approve|submit` (adding or removing a member with the
+// approvals of a quorum of the current members).
 #pragma once
 
 #include <filesystem>
@@ -18,6 +19,21 @@ struct GenesisOptions {
 };
 
 int runGenesis(const GenesisOptions& options);
+
+// One membership change, as `membership approve` signs it and `membership submit` sends it.
+struct MembershipOptions {
+  std::string node;                    // a member's API URL: chain, members, version, nonce
+  std::string add;                     // KEY (hex or key file) to add...
+  std::string name;                    // ...under this name
+  std::string remove;                  // or KEY to remove
+  std::filesystem::path key;           // approve: a member's key; submit: the sender's key
+  std::vector<std::string> approvals;  // submit: MEMBER_KEY:SIGNATURE lines from `approve`
+};
+
+// Prints this member's approval of the change at the consortium's current membership version.
+int runMembershipApprove(const MembershipOptions& options);
+// Sends the change with its approvals and waits for its block.
+int runMembershipSubmit(const MembershipOptions& options);
 // Runs until SIGINT or SIGTERM; returns the process exit code.
 int runNode(const std::filesystem::path& config);
 

@@ -152,7 +152,38 @@ int run(int argc, char** argv) {
   node->add_option("--config", nodeConfig, "The member's TOML configuration (docs/CONSORTIUM.md)")
       ->required();
 
+  app::MembershipOptions membershipOptions;
+  CLI::App* membership = cli.add_subcommand(
+      "membership", "Add or remove a consortium member, approved by a quorum of the members");
+  membership->require_subcommand(1);
+  auto changeOptions = [&](CLI::App* command) {
+    command
+        ->add_option("--node", membershipOptions.node,
+                     "A member's API URL (reads the chain, its members and membership version)")
+        ->required();
+    command->add_option("--add", membershipOptions.add,
+                        "Key to add (hex public key or key file); needs --name");
+    command->add_option("--name", membershipOptions.name, "Name of the member to add");
+    command->add_option("--remove", membershipOptions.remove, "Key of the member to remove");
+  };
+  CLI::App* approve = membership->add_subcommand(
+      "approve", "Sign this member's approval of a change; prints it as KEY:SIGNATURE");
+  changeOptions(approve);
+  approve->add_option("--key", membershipOptions.key, "This member's key file")->required();
+  CLI::App* submit = membership->add_subcommand(
+      "submit", "Send a change with a quorum's approvals and wait for its block");
+  changeOptions(submit);
+  submit->add_option("--approval", membershipOptions.approvals, "KEY:SIGNATURE from `approve`")
+      ->required();
+  submit
+      ->add_option("--key", membershipOptions.key,
+                   "Key file that signs the transaction (any account; it pays only its nonce)")
+      ->required();
+
   CLI11_PARSE(cli, argc, argv);
+
+  if (*approve) return app::runMembershipApprove(membershipOptions);
+  if (*submit) return app::runMembershipSubmit(membershipOptions);
 
   if (*genesis) return app::runGenesis(genesisOptions);
   if (*node) return app::runNode(nodeConfig);

@@ -698,12 +698,14 @@ Status Ledger::check(const CheckProgress& progress) const {
       }
     }
     if (consortium) {
-      // Every stored signature must be a member's over exactly this block and root. A block
-      // may hold fewer than a quorum: a consortium member stores its own signature first and
-      // the others' as they arrive (with one member, its signature is the quorum).
+      // Every stored signature must be by a member in force before the block, over exactly
+      // this block and root. A block may hold fewer than a quorum: a consortium member stores
+      // its own signature first and the others' as they arrive, and a node that is not a
+      // member (yet) stores none until a quorum's arrive. A lone member's is the quorum.
+      const std::size_t required = consortium->members.size() == 1 ? 1 : 0;
       Status signatures =
-          chain::verifyAttestations(parameters_, consortium->members, 1, height, outcome->blockHash,
-                                    outcome->stateRoot, attestationsAt(height));
+          chain::verifyAttestations(parameters_, consortium->members, required, height,
+                                    outcome->blockHash, outcome->stateRoot, attestationsAt(height));
       if (!signatures.isOk()) {
         return corrupt("check-attestations",
                        "block " + std::to_string(height) + ": " + signatures.message());

@@ -91,9 +91,10 @@ EtcdOrderer::EtcdOrderer(ledger::Ledger& ledger, core::KeyPair member, const cor
   stats_.height = ledger_.head().height;
   // Finality as recorded, then whatever blocks above it were stored with a quorum since.
   const std::uint64_t head = ledger_.head().height;
-  const std::size_t quorum = quorumOf(membersOf(ledger_).size());
+  memberSets_[head + 1] = membersOf(ledger_);
   finalHeight_ = std::min(ledger_.finalHeight(), head);
-  while (finalHeight_ < head && ledger_.attestationsAt(finalHeight_ + 1).size() >= quorum) {
+  while (finalHeight_ < head && ledger_.attestationsAt(finalHeight_ + 1).size() >=
+                                    quorumOf(signersOf(finalHeight_ + 1).size())) {
     ++finalHeight_;
   }
   finalAdvanced_ = std::chrono::steady_clock::now();
@@ -103,11 +104,16 @@ core::Result<std::unique_ptr<EtcdOrderer>> EtcdOrderer::start(ledger::Ledger& le
                                                               core::KeyPair member,
                                                               const core::Clock& clock,
                                                               EtcdOrdererOptions options) {
+  if (member.publicKey.suite() != ledger.parameters().suite) {
+    return core::failedPrecondition("member-wrong-suite",
+                                    "the member key's suite is not the chain's");
+  }
   std::vector<chain::Member> members = membersOf(ledger);
   if (std::none_of(members.begin(), members.end(),
                    [&](const chain::Member& m) { return m.key == member.publicKey; })) {
-    return core::failedPrecondition(
-        "not-a-member", "key " + member.publicKey.hex() + " is not a member of this consortium");
+    log("key " + member.publicKey.hex() +
+        " is not a member at this node's height: following the chain without signing until a "
+        "membership change adds it");
   }
   if (options.etcdEndpoints.empty()) {
     return core::invalidArgument("no-etcd", "a consortium member needs etcd endpoints");
@@ -492,9 +498,15 @@ Status EtcdOrderer::applyReceived(const chain::Block& block) {
             " does not apply here: " + outcome.status().message());
     return outcome.status();
   }
+  bool signing = false;
+  {
+    std::lock_guard lock(mutex_);
+    signing = signs(height);
+  }
   chain::Attestation ours =
       chain::signAttestation(chain, height, outcome->blockHash, outcome->stateRoot, member_);
-  auto committed = ledger_.commit(block, *outcome, {ours});
+  auto committed = ledger_.commit(block, *outcome,
+                                  signing ? std::vector{ours} : std::vector<chain::Attestation>{});
   if (!committed) {
     log("block " + std::to_string(height) +
         " could not be stored: " + committed.status().message());
@@ -502,9 +514,11 @@ Status EtcdOrderer::applyReceived(const chain::Block& block) {
     writable_ = false;
     return committed.status();
   }
+  noteMembership(height);
   ledgerLock.unlock();
-  afterCommit(*committed, block, &ours);
-  publishAttestation(ours);  // old blocks too: they may still wait for this member's signature
+  afterCommit(*committed, block, signing ? &ours : nullptr);
+  // Old blocks too: they may still wait for this member's signature.
+  if (signing) publishAttestation(ours);
   return {};
 }
 
@@ -591,9 +605,13 @@ Status EtcdOrderer::fetchFromPeers(std::uint64_t upTo) {
 // ---- finality ------------------------------------------------------------------------------
 
 void EtcdOrderer::fillSignaturesFromPeers(std::uint64_t from, std::uint64_t to) {
-  const std::size_t quorum = quorumOf(membersOf(ledger_).size());
   for (std::uint64_t height = std::max<std::uint64_t>(from, 1); height <= to && !stopping_;
        ++height) {
+    std::size_t quorum = 0;
+    {
+      std::lock_guard lock(mutex_);
+      quorum = quorumOf(signersOf(height).size());
+    }
     if (ledger_.attestationsAt(height).size() >= quorum) continue;
     for (const std::string& peer : options_.peerUrls) {
       auto answer = peerRequest(peer + "/api/v1/blocks/" + std::to_string(height) + "/raw", {},
@@ -692,7 +710,7 @@ void EtcdOrderer::publishAttestation(const chain::Attestation& attestation) {
 
 void EtcdOrderer::recordAttestation(const chain::Attestation& attestation) {
   const std::string who = attestation.member.hex();
-  std::vector<chain::Member> members = membersOf(ledger_);
+  const std::vector<chain::Member>& members = signersOf(attestation.height);
   if (!chain::verifyAttestations(ledger_.parameters(), members, 1, attestation.height,
                                  attestation.blockHash, attestation.stateRoot, {attestation})
            .isOk()) {
@@ -707,24 +725,28 @@ void EtcdOrderer::recordAttestation(const chain::Attestation& attestation) {
 
 void EtcdOrderer::evaluateFinality(std::uint64_t height) {
   auto found = attestations_.find(height);
-  if (found == attestations_.end() || height > ledger_.head().height) return;
-  auto ours = found->second.find(memberKeyHex_);
-  if (ours == found->second.end()) {
-    // Applied in an earlier run: this member's signature is stored with the block.
-    for (const chain::Attestation& stored : ledger_.attestationsAt(height)) {
-      if (stored.member == member_.publicKey) {
-        ours = found->second.emplace(memberKeyHex_, stored).first;
-      }
-    }
-    if (ours == found->second.end()) return;  // not applied here yet (or diverged)
+  const ledger::Head head = ledger_.head();
+  if (found == attestations_.end() || height > head.height) return;
+  // What this node computed for the block: kept from this run, else from its own stored
+  // signature (applied in an earlier run), else from the ledger.
+  std::optional<std::pair<core::BlockHash, chain::Hash256>> here;
+  if (auto computed = applied_.find(height); computed != applied_.end()) here = computed->second;
+  for (const chain::Attestation& stored :
+       here ? std::vector<chain::Attestation>{} : ledger_.attestationsAt(height)) {
+    if (stored.member == member_.publicKey) here = {stored.blockHash, stored.stateRoot};
   }
-  std::vector<chain::Member> members = membersOf(ledger_);
-  const std::size_t quorum = quorumOf(members.size());
+  if (!here) {
+    auto block = ledger_.blockAt(height);
+    auto next = height == head.height ? std::nullopt : ledger_.blockAt(height + 1);
+    if (!block || (height != head.height && !next)) return;  // not applied here yet
+    here = {chain::blockHash(ledger_.parameters(), block->header),
+            height == head.height ? head.stateRoot : next->header.previousStateRoot};
+  }
+  const std::size_t quorum = quorumOf(signersOf(height).size());
   std::vector<chain::Attestation> agreeing;
   std::map<std::pair<core::BlockHash, chain::Hash256>, std::size_t> others;
   for (const auto& [who, attestation] : found->second) {
-    if (attestation.blockHash == ours->second.blockHash &&
-        attestation.stateRoot == ours->second.stateRoot) {
+    if (attestation.blockHash == here->first && attestation.stateRoot == here->second) {
       agreeing.push_back(attestation);
     } else {
       ++others[{attestation.blockHash, attestation.stateRoot}];
@@ -733,7 +755,7 @@ void EtcdOrderer::evaluateFinality(std::uint64_t height) {
   for (const auto& [signed_, count] : others) {
     if (count >= quorum) {
       markDiverged("a quorum of members signed state root " + signed_.second.hex() + " at height " +
-                   std::to_string(height) + "; this member has " + ours->second.stateRoot.hex());
+                   std::to_string(height) + "; this member has " + here->second.hex());
       return;
     }
   }
@@ -760,6 +782,40 @@ void EtcdOrderer::evaluateFinality(std::uint64_t height) {
   while (!attestations_.empty() && attestations_.begin()->first + 64 < finalHeight_) {
     attestations_.erase(attestations_.begin());
   }
+  while (!applied_.empty() && applied_.begin()->first + 64 < finalHeight_) {
+    applied_.erase(applied_.begin());
+  }
+}
+
+const std::vector<chain::Member>& EtcdOrderer::signersOf(std::uint64_t height) const {
+  auto after = memberSets_.upper_bound(height);
+  return after == memberSets_.begin() ? after->second : std::prev(after)->second;
+}
+
+bool EtcdOrderer::signs(std::uint64_t height) const {
+  const std::vector<chain::Member>& members = signersOf(height);
+  return std::any_of(members.begin(), members.end(),
+                     [&](const chain::Member& m) { return m.key == member_.publicKey; });
+}
+
+void EtcdOrderer::noteMembership(std::uint64_t height) {
+  std::vector<chain::Member> members = membersOf(ledger_);
+  std::lock_guard lock(mutex_);
+  const bool before = signs(height + 1);
+  if (members == memberSets_.rbegin()->second) return;
+  memberSets_[height + 1] = members;
+  const bool after = signs(height + 1);
+  log("block " + std::to_string(height) +
+      " changed the membership: " + std::to_string(members.size()) + " members from block " +
+      std::to_string(height + 1) + ", quorum " + std::to_string(quorumOf(members.size())) +
+      (before == after ? std::string()
+       : after         ? "; this node is a member now and signs from that block"
+                       : "; this node is no longer a member: it follows without signing"));
+  // Keep the sets a recent block can still be evaluated against.
+  while (memberSets_.size() > 2 && std::next(memberSets_.begin())->first + 64 < finalHeight_) {
+    memberSets_.erase(memberSets_.begin());
+  }
+  wake_.notify_all();
 }
 
 void EtcdOrderer::diverge(const std::string& what) {
@@ -797,6 +853,7 @@ void EtcdOrderer::afterCommit(const ledger::CommittedBlock& committed, const cha
     ++stats_.blocksCommitted;
     stats_.transactionsCommitted += committed.transactionCount;
     stats_.height = committed.head.height;
+    applied_[committed.head.height] = {committed.head.blockHash, committed.head.stateRoot};
     if (ours != nullptr) recordAttestation(*ours);
     // Attestations that arrived before the block did.
     evaluateFinality(block.header.height);
@@ -818,6 +875,21 @@ void EtcdOrderer::campaignLoop() {
   auto lastRenewed = std::chrono::steady_clock::now();
   auto lastCompacted = std::chrono::steady_clock::now();
   while (!stopping_) {
+    bool eligible = false;
+    {
+      std::lock_guard lock(mutex_);
+      eligible = signs(ledger_.head().height + 1);
+    }
+    if (!eligible) {
+      // Not a member (yet, or any more): it neither leads nor campaigns.
+      if (lease_ != 0) {
+        stepDown();
+        (void)etcd.leaseRevoke(lease_);
+        lease_ = 0;
+      }
+      pause(stopping_, tick);
+      continue;
+    }
     Status failure;
     if (lease_ == 0) {
       auto granted = etcd.leaseGrant(options_.leaseTtl);
@@ -1041,9 +1113,15 @@ void EtcdOrderer::leadOnce(std::vector<PendingTransaction> taken) {
     if (!appended) pause(stopping_, std::chrono::milliseconds(100));
     return;
   }
+  bool signing = false;
+  {
+    std::lock_guard lock(mutex_);
+    signing = signs(block.header.height);
+  }
   chain::Attestation ours = chain::signAttestation(chain, block.header.height, outcome->blockHash,
                                                    outcome->stateRoot, member_);
-  auto committed = ledger_.commit(block, *outcome, {ours});
+  auto committed = ledger_.commit(block, *outcome,
+                                  signing ? std::vector{ours} : std::vector<chain::Attestation>{});
   if (!committed) {
     log("block " + std::to_string(block.header.height) +
         " could not be stored: " + committed.status().message());
@@ -1052,6 +1130,7 @@ void EtcdOrderer::leadOnce(std::vector<PendingTransaction> taken) {
     mempool_.putBack(std::move(included));
     return;
   }
+  noteMembership(block.header.height);
   {
     std::lock_guard lock(mutex_);
     if (appended->revision > tip_.modRevision) {
@@ -1061,8 +1140,8 @@ void EtcdOrderer::leadOnce(std::vector<PendingTransaction> taken) {
     if (!overflow.empty()) mempool_.putBack(std::move(overflow));
   }
   ledgerLock.unlock();
-  afterCommit(*committed, block, &ours);
-  publishAttestation(ours);
+  afterCommit(*committed, block, signing ? &ours : nullptr);
+  if (signing) publishAttestation(ours);
 }
 
 // ---- forwarding to the leader --------------------------------------------------------------
@@ -1142,6 +1221,13 @@ void EtcdOrderer::forwardLoop() {
 ConsortiumStatus EtcdOrderer::status() const {
   ConsortiumStatus status;
   std::vector<chain::Member> members = membersOf(ledger_);
+  if (auto bytes = ledger_.get(chain::state_keys::consortium())) {
+    if (auto record = core::decode<chain::ConsortiumRecord>(*bytes)) {
+      status.membershipVersion = record->membershipVersion;
+    }
+  }
+  status.member = std::any_of(members.begin(), members.end(),
+                              [&](const chain::Member& m) { return m.key == member_.publicKey; });
   {
     std::lock_guard lock(mutex_);
     status.memberName = options_.memberName;

@@ -17,6 +17,10 @@
 // - Final blocks older than `blocksKeptInEtcd` are deleted from etcd and its history compacted;
 //   a member that falls further behind fetches them from the other members' APIs and checks
 //   them by hash chain and a quorum of attestations.
+// - Membership changes with the chain's quorum-signed `change-membership` transaction: the
+//   members in force before block h sign block h. A node whose key is not (or no longer) a
+//   member follows and checks the chain without signing or leading, so a joining member
+//   catches up first and signs from the block after the one that adds it.
 //
 // Keys (under the prefix, "/jiancang/<chain id hex>/" by default): `tip` (height ‖ block hash),
 // `blocks/<20-digit height>` (the canonical block), `attestations/<20-digit height>/<member
@@ -63,6 +67,8 @@ struct ConsortiumMemberStatus {
 
 struct ConsortiumStatus {
   std::string memberName;
+  bool member = true;  // false: this node's key is not (or no longer) a member; it only follows
+  std::uint64_t membershipVersion = 0;
   bool leading = false;
   std::string leaderName;  // empty: nobody leads right now
   std::string leaderUrl;
@@ -82,7 +88,8 @@ struct ConsortiumStatus {
 
 class EtcdOrderer final : public Orderer {
  public:
-  // `member`: this node's key; it must be a member of the chain in `ledger`.
+  // `member`: this node's key; if it is not a member of the chain in `ledger` (yet), the node
+  // follows until a membership change adds it.
   static core::Result<std::unique_ptr<EtcdOrderer>> start(ledger::Ledger& ledger,
                                                           core::KeyPair member,
                                                           const core::Clock& clock,
@@ -148,6 +155,11 @@ class EtcdOrderer final : public Orderer {
   void evaluateFinality(std::uint64_t height);
   void diverge(const std::string& what);
   void markDiverged(const std::string& what);  // mutex_ held
+  // The members who sign block `height`: those in force before it was applied (mutex_ held).
+  const std::vector<chain::Member>& signersOf(std::uint64_t height) const;
+  bool signs(std::uint64_t height) const;  // this member is among them (mutex_ held)
+  // Block `height` was just stored here (ledgerMutex_ held): notes a membership change it made.
+  void noteMembership(std::uint64_t height);
   void stepDown();
 
   std::string key(std::string_view suffix) const { return prefix_ + std::string(suffix); }
@@ -178,6 +190,13 @@ class EtcdOrderer final : public Orderer {
   std::uint64_t finalHeight_ = 0;   // every block up to it holds a quorum of signatures
   std::set<std::uint64_t> sealed_;  // heights above finalHeight_ that hold a quorum already
   std::chrono::steady_clock::time_point finalAdvanced_;  // when finalHeight_ last moved
+  // The member sets by the first height they sign: a change applied in block h counts from
+  // block h + 1. Heights before the first entry (older than this run) are taken to have had
+  // the first entry's members.
+  std::map<std::uint64_t, std::vector<chain::Member>> memberSets_;
+  // (block hash, state root) of blocks applied here in this run and not long final: what the
+  // members' attestations must agree with, whether or not this node signs.
+  std::map<std::uint64_t, std::pair<core::BlockHash, chain::Hash256>> applied_;
   // Attestations seen but not yet final, by height then member key (hex).
   std::map<std::uint64_t, std::map<std::string, chain::Attestation>> attestations_;
   std::map<std::string, std::uint64_t> attestedHeights_;  // member key hex → highest

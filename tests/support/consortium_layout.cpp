@@ -17,7 +17,8 @@ bool writeConsortium(const fs::path& directory, const ConsortiumSettings& settin
   layout->directory = directory;
   layout->ports.clear();
   std::string genesis = "genesis --name consortium-test";
-  for (std::size_t i = 0; i < settings.members; ++i) {
+  const std::size_t nodes = settings.members + settings.joining;
+  for (std::size_t i = 0; i < nodes; ++i) {
     fs::create_directories(layout->memberDirectory(i));
     const fs::path key = layout->memberDirectory(i) / "member.key";
     if (core::Status written = app::writeKeyFile(key, testKey("member" + std::to_string(i)));
@@ -25,7 +26,7 @@ bool writeConsortium(const fs::path& directory, const ConsortiumSettings& settin
       *error = written.message();
       return false;
     }
-    genesis += " --member m" + std::to_string(i) + "=" + key.string();
+    if (i < settings.members) genesis += " --member m" + std::to_string(i) + "=" + key.string();
     layout->ports.push_back(freePort());
   }
   genesis += " --admin " + admin.hex() + " --out " + (directory / "genesis.hex").string();
@@ -34,7 +35,7 @@ bool writeConsortium(const fs::path& directory, const ConsortiumSettings& settin
     *error = "jiancang genesis failed:\n" + output;
     return false;
   }
-  for (std::size_t i = 0; i < settings.members; ++i) {
+  for (std::size_t i = 0; i < nodes; ++i) {
     std::ofstream config(layout->config(i));
     config << "name = \"m" << i << "\"\n"
            << "data = \"data\"\n"
@@ -50,7 +51,7 @@ bool writeConsortium(const fs::path& directory, const ConsortiumSettings& settin
       config << (e ? ", " : "") << '"' << etcdUrls[e] << '"';
     config << "]\npeers = [";
     bool first = true;
-    for (std::size_t j = 0; j < settings.members; ++j) {
+    for (std::size_t j = 0; j < nodes; ++j) {
       if (j == i) continue;
       config << (first ? "" : ", ") << "\"http://127.0.0.1:" << layout->ports[j] << '"';
       first = false;

@@ -25,12 +25,16 @@ struct ConsortiumLayout {
 
 struct ConsortiumSettings {
   std::size_t members = 3;
+  // Nodes after the members (m<members>...): keys and configs, but not in the genesis, as an
+  // organisation that joins later by a membership change sets up.
+  std::size_t joining = 0;
   std::uint64_t blocksKeptInEtcd = 1000;
   int blockIntervalMs = 5;
   int leaseTtlSeconds = 1;
 };
 
-// Member i is named m<i> and keyed testKey("member<i>"). False, with the reason, on failure.
+// Node i is named m<i> and keyed testKey("member<i>"); every node lists every other as a peer.
+// False, with the reason, on failure.
 bool writeConsortium(const std::filesystem::path& directory, const ConsortiumSettings& settings,
                      const core::PublicKey& admin, const std::vector<std::string>& etcdUrls,
                      ConsortiumLayout* layout, std::string* error);

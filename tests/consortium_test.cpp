@@ -626,6 +626,37 @@ TEST_F(ConsortiumTest, AMemberIsAddedAndAnotherRemovedByQuorumSignedChanges) {
     EXPECT_NE(attestation["member"], removedKey) << "block " << head;
   }
 
+  // A certificate now carries the two changes: checked offline from the genesis keys alone.
+  {
+    HttpResult certificate = http_[3]->get("/api/v1/tokens/1/200/certificate");
+    ASSERT_EQ(certificate.status, 200) << certificate.body;
+    json document = json::parse(certificate.body);
+    ASSERT_EQ(document["membership"].size(), 2u);
+    auto verify = [&](const json& doc) {
+      const fs::path file = directory_ / "certificate.json";
+      std::ofstream(file) << doc.dump();
+      return runJiancang("verify '" + file.string() + "'");
+    };
+    auto [code, output] = verify(document);
+    EXPECT_EQ(code, 0) << output;
+    EXPECT_NE(output.find("2 membership change(s) since the genesis"), std::string::npos) << output;
+    // Without the history, m3's signature is a stranger's.
+    json withoutHistory = document;
+    withoutHistory.erase("membership");
+    auto [code2, output2] = verify(withoutHistory);
+    EXPECT_NE(code2, 0);
+    EXPECT_NE(output2.find("is not a member"), std::string::npos) << output2;
+    // A change whose approval was altered does not follow from the members before it.
+    json forged = document;
+    std::string change = forged["membership"][0]["change"];
+    change.back() = change.back() == '0' ? '1' : '0';
+    forged["membership"][0]["change"] = change;
+    auto [code3, output3] = verify(forged);
+    EXPECT_NE(code3, 0);
+    EXPECT_NE(output3.find("does not follow from the members before it"), std::string::npos)
+        << output3;
+  }
+
   // Without m2 the three remaining members are the quorum: writes and finality go on.
   nodes_[2]->kill();
   http_[2].reset();

@@ -1,8 +1,10 @@
 #include <chain/attestation.h>
 
 #include <algorithm>
+#include <set>
 
 #include <chain/codec_internal.h>
+#include <chain/executor_internal.h>
 
 namespace jiancang::chain {
 namespace {
@@ -87,6 +89,77 @@ core::Status verifyAttestations(const ChainParameters& chain, const std::vector<
                                 " members signed; the quorum is " + std::to_string(quorum));
   }
   return {};
+}
+
+core::Status applyMembershipChange(const ChainParameters& chain, ConsortiumRecord& consortium,
+                                   const ChangeMembership& change) {
+  using detail::denied;
+  using detail::missing;
+  using detail::refused;
+  Bytes message = membershipChangeMessage(chain.chainId, consortium.membershipVersion,
+                                          change.action, change.key, change.name);
+  std::set<core::PublicKey> approvers;
+  for (const MembershipApproval& approval : change.approvals) {
+    bool isMember = std::any_of(consortium.members.begin(), consortium.members.end(),
+                                [&](const Member& m) { return m.key == approval.member; });
+    if (!isMember) return denied("approver-not-member", "an approval comes from a non-member key");
+    if (!chain.crypto().verify(approval.member, message, approval.signature)) {
+      return denied("approval-bad-signature",
+                    "a member's approval signature does not verify "
+                    "(approvals sign the current membership version)");
+    }
+    approvers.insert(approval.member);
+  }
+  if (approvers.size() < consortium.quorum()) {
+    return denied("quorum-not-reached", std::to_string(approvers.size()) + " approvals, " +
+                                            std::to_string(consortium.quorum()) + " of " +
+                                            std::to_string(consortium.members.size()) +
+                                            " members needed");
+  }
+  auto memberWithKey = std::find_if(consortium.members.begin(), consortium.members.end(),
+                                    [&](const Member& m) { return m.key == change.key; });
+  switch (change.action) {
+    case MembershipAction::kAddMember:
+      if (change.key.suite() != chain.suite) {
+        return refused("member-wrong-suite", "a member's key must use the chain's crypto suite");
+      }
+      if (memberWithKey != consortium.members.end()) {
+        return refused("member-exists", "the key is a member already");
+      }
+      if (consortium.members.size() >= limits::kMaxMembers) {
+        return refused("members-full", "a consortium has at most " +
+                                           std::to_string(limits::kMaxMembers) + " members");
+      }
+      consortium.members.push_back(Member{change.name, change.key});
+      break;
+    case MembershipAction::kRemoveMember:
+      if (memberWithKey == consortium.members.end()) {
+        return missing("member-not-found", "the key is not a member");
+      }
+      if (consortium.members.size() == 1) {
+        return refused("last-member", "the last member cannot be removed");
+      }
+      consortium.members.erase(memberWithKey);
+      break;
+    case MembershipAction::kAddAdmin:
+    case MembershipAction::kRemoveAdmin:
+      break;
+  }
+  ++consortium.membershipVersion;
+  return {};
+}
+
+Bytes encodeMembershipChange(const ChangeMembership& change) {
+  core::Writer writer;
+  change.encodeTo(writer);
+  return std::move(writer).take();
+}
+
+core::Result<ChangeMembership> decodeMembershipChange(ByteView bytes) {
+  core::Reader reader(bytes);
+  ChangeMembership change = ChangeMembership::decodeFrom(reader);
+  if (core::Status status = reader.finish(); !status.isOk()) return status;
+  return change;
 }
 
 }  // namespace jiancang::chain

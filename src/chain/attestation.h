@@ -38,4 +38,18 @@ core::Status verifyAttestations(const ChainParameters& chain, const std::vector<
                                 const core::BlockHash& blockHash, const Hash256& stateRoot,
                                 const std::vector<Attestation>& attestations);
 
+// A membership change as the chain applies it: approvals by a quorum of distinct current members
+// over membershipChangeMessage() at the current version, then the member added or removed (an
+// admin change leaves the members as they are; its roles are the executor's business). On
+// success `consortium` holds the record after it, its version bumped. The executor and the
+// offline certificate check both use it, so a certificate's membership history is judged
+// exactly as the chain judged it.
+core::Status applyMembershipChange(const ChainParameters& chain, ConsortiumRecord& consortium,
+                                   const ChangeMembership& change);
+
+// A membership change's bytes as its transaction holds them (its fields, no version byte): how
+// the ledger's index and a certificate's membership history carry it.
+Bytes encodeMembershipChange(const ChangeMembership& change);
+core::Result<ChangeMembership> decodeMembershipChange(ByteView bytes);
+
 }  // namespace jiancang::chain

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <set>
 
+#include <chain/attestation.h>
 #include <chain/executor_internal.h>
 
 namespace jiancang::chain::detail {
@@ -44,51 +45,13 @@ Status apply(TxContext& context, const GrantRoles& op) {
 Status apply(TxContext& context, const ChangeMembership& op) {
   auto consortium = context.load<ConsortiumRecord>(state_keys::consortium());
   if (!consortium) return missing("consortium-missing", "the chain has no consortium record");
-  Bytes message = membershipChangeMessage(context.chain.chainId, consortium->membershipVersion,
-                                          op.action, op.key, op.name);
-  std::set<core::PublicKey> approvers;
-  for (const MembershipApproval& approval : op.approvals) {
-    bool isMember = std::any_of(consortium->members.begin(), consortium->members.end(),
-                                [&](const Member& m) { return m.key == approval.member; });
-    if (!isMember) return denied("approver-not-member", "an approval comes from a non-member key");
-    if (!context.chain.crypto().verify(approval.member, message, approval.signature)) {
-      return denied("approval-bad-signature",
-                    "a member's approval signature does not verify "
-                    "(approvals sign the current membership version)");
-    }
-    approvers.insert(approval.member);
+  if (Status changed = applyMembershipChange(context.chain, *consortium, op); !changed.isOk()) {
+    return changed;
   }
-  if (approvers.size() < consortium->quorum()) {
-    return denied("quorum-not-reached", std::to_string(approvers.size()) + " approvals, " +
-                                            std::to_string(consortium->quorum()) + " of " +
-                                            std::to_string(consortium->members.size()) +
-                                            " members needed");
-  }
-  auto memberWithKey = std::find_if(consortium->members.begin(), consortium->members.end(),
-                                    [&](const Member& m) { return m.key == op.key; });
   AccountRecord account = context.account(core::addressOf(op.key));
   switch (op.action) {
     case MembershipAction::kAddMember:
-      if (op.key.suite() != context.chain.suite) {
-        return refused("member-wrong-suite", "a member's key must use the chain's crypto suite");
-      }
-      if (memberWithKey != consortium->members.end()) {
-        return refused("member-exists", "the key is a member already");
-      }
-      if (consortium->members.size() >= limits::kMaxMembers) {
-        return refused("members-full", "a consortium has at most " +
-                                           std::to_string(limits::kMaxMembers) + " members");
-      }
-      consortium->members.push_back(Member{op.name, op.key});
-      break;
     case MembershipAction::kRemoveMember:
-      if (memberWithKey == consortium->members.end()) {
-        return missing("member-not-found", "the key is not a member");
-      }
-      if (consortium->members.size() == 1) {
-        return refused("last-member", "the last member cannot be removed");
-      }
-      consortium->members.erase(memberWithKey);
       break;
     case MembershipAction::kAddAdmin:
       if ((account.roles & kRoleAdmin) != 0)
@@ -103,7 +66,6 @@ Status apply(TxContext& context, const ChangeMembership& op) {
       context.save(state_keys::account(core::addressOf(op.key)), account);
       break;
   }
-  ++consortium->membershipVersion;
   context.save(state_keys::consortium(), *consortium);
   return {};
 }

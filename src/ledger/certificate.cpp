@@ -38,7 +38,38 @@ struct Parts {
   chain::TokenId token;
   chain::StateProof tokenProof;
   chain::StateProof seriesProof;
+  // The membership changes before the block, oldest first: they lead from the genesis members
+  // to those who sign it. Empty while the members are the genesis ones.
+  std::vector<MembershipChangeEntry> membership;
 };
+
+std::string_view actionName(chain::MembershipAction action) {
+  switch (action) {
+    case chain::MembershipAction::kAddMember:
+      return "add-member";
+    case chain::MembershipAction::kRemoveMember:
+      return "remove-member";
+    case chain::MembershipAction::kAddAdmin:
+      return "add-admin";
+    case chain::MembershipAction::kRemoveAdmin:
+      return "remove-admin";
+  }
+  return "unknown";
+}
+
+// Every name a member key has had, from the genesis and the changes that added members.
+std::string memberName(const Parts& parts, const core::PublicKey& key) {
+  std::string name;
+  for (const chain::Member& member : parts.genesis.members) {
+    if (member.key == key) name = member.name;
+  }
+  for (const MembershipChangeEntry& entry : parts.membership) {
+    if (entry.change.action == chain::MembershipAction::kAddMember && entry.change.key == key) {
+      name = entry.change.name;
+    }
+  }
+  return name;
+}
 
 core::Result<json> describe(const Parts& parts) {
   chain::ChainParameters parameters = chain::chainParametersOf(parts.genesis);
@@ -49,16 +80,12 @@ core::Result<json> describe(const Parts& parts) {
   }
   json attestations = json::array();
   for (const chain::Attestation& attestation : parts.attestations) {
-    std::string name;
-    for (const chain::Member& member : parts.genesis.members) {
-      if (member.key == attestation.member) name = member.name;
-    }
-    attestations.push_back({{"member", name},
+    attestations.push_back({{"member", memberName(parts, attestation.member)},
                             {"key", attestation.member.hex()},
                             {"attestation", core::toHex(core::encode(attestation))}});
   }
   const chain::TokenId& token = parts.token;
-  return json{
+  json document{
       {"format", kCertificateFormat},
       {"chain",
        {{"id", parameters.chainId.hex()},
@@ -96,6 +123,21 @@ core::Result<json> describe(const Parts& parts) {
         {"series", core::toHex(core::encode(parts.seriesProof))}}},
       {"attestations", attestations},
   };
+  if (!parts.membership.empty()) {
+    json membership = json::array();
+    for (const MembershipChangeEntry& entry : parts.membership) {
+      json item{{"height", entry.height},
+                {"action", actionName(entry.change.action)},
+                {"key", entry.change.key.hex()},
+                {"change", core::toHex(chain::encodeMembershipChange(entry.change))}};
+      if (entry.change.action == chain::MembershipAction::kAddMember) {
+        item["name"] = entry.change.name;
+      }
+      membership.push_back(std::move(item));
+    }
+    document["membership"] = std::move(membership);
+  }
+  return document;
 }
 
 }  // namespace
@@ -114,7 +156,8 @@ core::Result<std::string> buildCertificate(
               ledger.attestationsAt(head.height),
               token,
               proven->proofs[0],
-              proven->proofs[1]};
+              proven->proofs[1],
+              {}};
   if (!parts.tokenProof.value) {
     return core::notFound("token-not-found", "token " + token.toString() + " does not exist");
   }
@@ -129,6 +172,9 @@ core::Result<std::string> buildCertificate(
                                     "the chain has no block yet to certify a state under");
   }
   parts.header = block->header;
+  auto membership = ledger.membershipChangesBelow(head.height);
+  if (!membership) return membership.status();
+  parts.membership = std::move(membership).value();
   auto document = describe(parts);
   if (!document) return document.status();
   // Compact on purpose: no insignificant whitespace, so every byte of the file means something
@@ -182,7 +228,47 @@ core::Status verifyCertificate(std::string_view document, std::string_view expec
     out.checks.push_back("block " + std::to_string(header->height) + " has hash " +
                          blockHash.hex() + ", recomputed from its header");
 
-    // 3. The members' signatures on (height, block hash, state root).
+    // 3. The members who sign that block: the genesis members, changed by each membership
+    //    change before it, each approved by a quorum of the members before it.
+    chain::ConsortiumRecord consortium{genesis->members, 0};
+    std::vector<MembershipChangeEntry> membership;
+    if (doc.contains("membership")) {
+      for (const json& entry : doc.at("membership")) {
+        auto bytes = core::fromHex(entry.at("change").get<std::string>());
+        auto change = bytes ? chain::decodeMembershipChange(*bytes)
+                            : core::Result<chain::ChangeMembership>(bytes.status());
+        if (!change) {
+          return failed("certificate-malformed",
+                        "a membership change does not decode: " + change.status().message());
+        }
+        const std::uint64_t at = entry.at("height").get<std::uint64_t>();
+        if (at >= header->height || (!membership.empty() && at < membership.back().height)) {
+          return failed("certificate-membership",
+                        "the membership changes are not in block order before block " +
+                            std::to_string(header->height));
+        }
+        if (Status applied = chain::applyMembershipChange(parameters, consortium, *change);
+            !applied.isOk()) {
+          return failed("certificate-membership", "membership change " +
+                                                      std::to_string(membership.size() + 1) +
+                                                      " (block " + std::to_string(at) +
+                                                      ") does not follow from the members "
+                                                      "before it: " +
+                                                      applied.message());
+        }
+        membership.push_back({at, std::move(change).value()});
+      }
+      std::string names;
+      for (const chain::Member& member : consortium.members) {
+        names += (names.empty() ? "" : ", ") + member.name;
+      }
+      out.checks.push_back(std::to_string(membership.size()) +
+                           " membership change(s) since the genesis, each approved by a quorum "
+                           "of the members before it, leave " +
+                           std::to_string(consortium.members.size()) + " members: " + names);
+    }
+
+    // 4. The members' signatures on (height, block hash, state root).
     auto root = chain::Hash256::fromHex(state.at("state_root").get<std::string>());
     if (!root) return failed("certificate-malformed", "state.state_root is not a 32-byte hex");
     std::vector<chain::Attestation> attestations;
@@ -191,19 +277,18 @@ core::Status verifyCertificate(std::string_view document, std::string_view expec
       if (!attestation) return attestation.status();
       attestations.push_back(std::move(attestation).value());
     }
-    chain::ConsortiumRecord consortium{genesis->members, 0};
     if (Status signatures =
-            chain::verifyAttestations(parameters, genesis->members, consortium.quorum(),
+            chain::verifyAttestations(parameters, consortium.members, consortium.quorum(),
                                       header->height, blockHash, *root, attestations);
         !signatures.isOk()) {
       return signatures;
     }
     out.checks.push_back(std::to_string(attestations.size()) + " of " +
-                         std::to_string(genesis->members.size()) + " members signed state root " +
+                         std::to_string(consortium.members.size()) + " members signed state root " +
                          root->hex() + " at this block (quorum " +
                          std::to_string(consortium.quorum()) + ")");
 
-    // 4. The token: its record is proven under that root, and says who holds it.
+    // 5. The token: its record is proven under that root, and says who holds it.
     const json& token = doc.at("token");
     chain::TokenId tokenId{chain::SeriesId(token.at("series").get<std::uint64_t>()),
                            token.at("serial").get<std::uint64_t>()};
@@ -223,7 +308,7 @@ core::Status verifyCertificate(std::string_view document, std::string_view expec
     out.checks.push_back("token " + out.token + " is held by " + out.owner +
                          " and not burned: its record's Merkle proof leads to that root");
 
-    // 5. The series: cap and counts, and every field the certificate displays.
+    // 6. The series: cap and counts, and every field the certificate displays.
     const json& series = doc.at("series");
     auto seriesProof = decodeHex<chain::StateProof>(doc.at("proofs").at("series"), "proofs.series");
     if (!seriesProof) return seriesProof.status();
@@ -245,14 +330,15 @@ core::Status verifyCertificate(std::string_view document, std::string_view expec
                          std::to_string(minted) + " minted, " + std::to_string(burned) +
                          " burned; media " + record->mediaHash.hex() + ", licence " +
                          record->licenceHash.hex());
-    // 6. Every other field: the document must be exactly what its proven parts describe.
+    // 7. Every other field: the document must be exactly what its proven parts describe.
     Parts parts{std::move(genesis).value(),
                 *header,
                 *root,
                 attestations,
                 tokenId,
                 std::move(tokenProof).value(),
-                std::move(seriesProof).value()};
+                std::move(seriesProof).value(),
+                std::move(membership)};
     auto expected = describe(parts);
     if (!expected) return expected.status();
     if (*expected != doc) {

@@ -1,6 +1,7 @@
 #include <ledger/ledger.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include <rocksdb/db.h>
@@ -39,8 +40,9 @@ constexpr std::string_view kFinalHeightKey =
 constexpr char kBlockByHash = 'b';
 constexpr char kTokenHistory = 'h';
 constexpr char kTokensOfOwner = 'o';
-constexpr char kHolding = 'c';  // (series, owner) → tokens held
-constexpr char kHolders = 'n';  // series → distinct holders
+constexpr char kHolding = 'c';            // (series, owner) → tokens held
+constexpr char kHolders = 'n';            // series → distinct holders
+constexpr char kMembershipChanges = 'm';  // (height, index) → a membership change applied
 
 Status ioError(const rocksdb::Status& status, const std::string& what) {
   return {core::ErrorCode::kIoError, "storage-error", what + ": " + status.ToString()};
@@ -371,6 +373,13 @@ core::Result<CommittedBlock> Ledger::commit(const chain::Block& block,
     TransactionEntry entry{height, static_cast<std::uint32_t>(i), block.transactions[i], receipt};
     batch.Put(impl_->family(kTransactions), slice(receipt.txHash.view()),
               slice(encodeTransactionEntry(entry)));
+    if (const auto* change =
+            std::get_if<chain::ChangeMembership>(&block.transactions[i].transaction.operation);
+        change != nullptr && receipt.code == core::ErrorCode::kOk) {
+      batch.Put(impl_->family(kIndexes),
+                slice(KeyWriter(kMembershipChanges).number(height).number(i, 4).take()),
+                slice(chain::encodeMembershipChange(*change)));
+    }
     for (const auto& [key, value] : outcome.transactionWrites[i]) {
       auto tokenId = chain::state_keys::parseTokenKey(key);
       if (!tokenId || !value) continue;
@@ -609,6 +618,28 @@ core::Result<std::string> scanPage(rocksdb::DB& db, rocksdb::ColumnFamilyHandle*
 
 }  // namespace
 
+core::Result<std::vector<MembershipChangeEntry>> Ledger::membershipChangesBelow(
+    std::uint64_t height) const {
+  std::vector<MembershipChangeEntry> changes;
+  Status failure;
+  auto scanned =
+      scanPage(*impl_->db, impl_->family(kIndexes), KeyWriter(kMembershipChanges).take(), {},
+               std::numeric_limits<std::size_t>::max(), [&](ByteView key, ByteView value) {
+                 const std::uint64_t at = readNumber(key, 1);
+                 if (at >= height || !failure.isOk()) return;
+                 auto change = chain::decodeMembershipChange(value);
+                 if (!change) {
+                   failure = corrupt("ledger-index-corrupt",
+                                     "a membership change in the index does not decode");
+                   return;
+                 }
+                 changes.push_back({at, std::move(change).value()});
+               });
+  if (!scanned) return scanned.status();
+  if (!failure.isOk()) return failure;
+  return changes;
+}
+
 core::Result<Page<OwnershipEvent>> Ledger::tokenHistory(const chain::TokenId& token,
                                                         const std::string& cursor,
                                                         std::size_t limit) const {
@@ -671,6 +702,7 @@ Status Ledger::check(const CheckProgress& progress) const {
   Head stored = head();
   auto replay = chain::MemoryChain::create(genesis_);
   if (!replay) return replay.status();
+  std::vector<MembershipChangeEntry> membershipChanges;  // as the replay applies them
   for (std::uint64_t height = 1; height <= stored.height; ++height) {
     auto block = blockAt(height);
     if (!block) {
@@ -695,6 +727,11 @@ Status Ledger::check(const CheckProgress& progress) const {
         return corrupt("check-receipt-mismatch", "transaction " + std::to_string(i) + " of block " +
                                                      std::to_string(height) +
                                                      " is missing or its receipt differs");
+      }
+      if (const auto* change =
+              std::get_if<chain::ChangeMembership>(&block->transactions[i].transaction.operation);
+          change != nullptr && outcome->receipts[i].code == core::ErrorCode::kOk) {
+        membershipChanges.push_back({height, *change});
       }
     }
     if (consortium) {
@@ -735,6 +772,18 @@ Status Ledger::check(const CheckProgress& progress) const {
   if (expected != replay->entries().end()) {
     return corrupt("check-state-entry",
                    "state entry " + core::toHex(expected->first) + " is missing from storage");
+  }
+  // The membership history certificates carry is the one the blocks made.
+  auto indexed = membershipChangesBelow(stored.height + 1);
+  if (!indexed) return indexed.status();
+  bool same = indexed->size() == membershipChanges.size();
+  for (std::size_t i = 0; same && i < indexed->size(); ++i) {
+    same = (*indexed)[i].height == membershipChanges[i].height &&
+           (*indexed)[i].change == membershipChanges[i].change;
+  }
+  if (!same) {
+    return corrupt("check-membership-index",
+                   "the index of membership changes differs from the changes the blocks applied");
   }
   return {};
 }

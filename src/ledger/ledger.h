@@ -47,6 +47,12 @@ struct TransactionEntry {
 };
 
 // One change of a token's holder, as the token's history shows it.
+// A membership change the chain applied, from the index written with its block.
+struct MembershipChangeEntry {
+  std::uint64_t height = 0;
+  chain::ChangeMembership change;
+};
+
 struct OwnershipEvent {
   enum class Kind : std::uint8_t { kMint = 1, kTransfer = 2, kBurn = 3 };
   Kind kind = Kind::kMint;
@@ -126,6 +132,10 @@ class Ledger final : public chain::StateReader, public chain::MerkleNodeSource {
   // The last final height recorded by addAttestations(); 0 if none was.
   std::uint64_t finalHeight() const;
   std::optional<TransactionEntry> transaction(const core::TxHash& hash) const;
+  // The membership changes applied in blocks below `height`, oldest first: the history that
+  // links the genesis members to those signing block `height` (a certificate carries it).
+  core::Result<std::vector<MembershipChangeEntry>> membershipChangesBelow(
+      std::uint64_t height) const;
   core::Result<Page<OwnershipEvent>> tokenHistory(const chain::TokenId& token,
                                                   const std::string& cursor,
                                                   std::size_t limit) const;

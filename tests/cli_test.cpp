@@ -127,4 +127,53 @@ TEST_F(CliTest, KeygenExplainsBadArguments) {
   EXPECT_NE(unknown.exitCode, 0);
 }
 
+// The certificate the browser's verifier is tested on (web/tests/membership.test.mjs): a real
+// one from a consortium that added and removed a member. Both verifiers must accept it.
+TEST_F(CliTest, VerifyFollowsTheMembershipHistoryOfACertificate) {
+  const std::string fixture =
+      std::string(JIANCANG_SOURCE_DIR) + "/web/tests/fixtures/membership-certificate.json";
+  CommandRun genuine = runJiancang("verify '" + fixture + "'");
+  EXPECT_EQ(genuine.exitCode, 0) << genuine.output;
+  EXPECT_NE(genuine.output.find("2 membership change(s) since the genesis"), std::string::npos)
+      << genuine.output;
+
+  std::ifstream in(fixture);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string document = text.str();
+  // Without the history (the document's keys are sorted: "proofs" follows it), the member
+  // added since the genesis is unexplained.
+  const std::size_t history = document.find("\"membership\":[");
+  ASSERT_NE(history, std::string::npos);
+  const std::size_t end = document.find(']', history);
+  std::string without = document.substr(0, history) + document.substr(end + 2);
+  std::ofstream(path("without.json")) << without;
+  CommandRun stranger = runJiancang("verify '" + path("without.json") + "'");
+  EXPECT_NE(stranger.exitCode, 0);
+  EXPECT_NE(stranger.output.find("is not a member"), std::string::npos) << stranger.output;
+}
+
+CommandRun membershipCommand(const std::string& arguments) {
+  return runJiancang("membership " + arguments);
+}
+
+TEST_F(CliTest, MembershipCommandsExplainBadArguments) {
+  CommandRun noSubcommand = membershipCommand("");
+  EXPECT_NE(noSubcommand.exitCode, 0);
+  EXPECT_NE(noSubcommand.output.find("subcommand is required"), std::string::npos)
+      << noSubcommand.output;
+  CommandRun help = membershipCommand("--help");
+  EXPECT_EQ(help.exitCode, 0);
+  EXPECT_NE(help.output.find("approve"), std::string::npos) << help.output;
+  EXPECT_NE(help.output.find("submit"), std::string::npos) << help.output;
+  CommandRun noNode = membershipCommand("approve --remove ab --key x.key");
+  EXPECT_NE(noNode.exitCode, 0);
+  EXPECT_NE(noNode.output.find("--node"), std::string::npos) << noNode.output;
+  // Nobody listens on port 1: the command says which node it could not reach.
+  CommandRun unreachable =
+      membershipCommand("approve --node http://127.0.0.1:1 --remove ab --key x.key");
+  EXPECT_EQ(unreachable.exitCode, 1);
+  EXPECT_NE(unreachable.output.find("127.0.0.1:1"), std::string::npos) << unreachable.output;
+}
+
 }  // namespace

@@ -177,6 +177,7 @@ export default {
     checks: {
       chain: 'Chain id {id} is the hash of its genesis ("{name}", {members} member(s))',
       block: 'Block {height} has hash {hash}, recomputed from its header',
+      membership: '{changes} membership change(s) since the genesis, each approved by a quorum of the members before it, leave {members} members: {names}',
       signatures: '{signed} of {members} members ({names}) signed state root {root}; the quorum is {quorum}',
       token: 'Token {token} is held by {owner} and not burned: its Merkle proof leads to that root',
       series: 'Series {id} "{title}": cap {cap}, {minted} minted, {burned} burned; media {media}, licence {licence}',
@@ -191,6 +192,7 @@ export default {
       'certificate-block-hash': 'The block hash does not match its header.',
       'certificate-wrong-key': 'A proof is about another record.',
       'certificate-display-mismatch': 'What the certificate shows differs from what the chain proves.',
+      'certificate-membership': 'A membership change was not approved by the members before it.',
       'attestation-not-member': 'A signer is not a member of the consortium.',
       'attestation-duplicate': 'A member signed twice.',
       'attestation-other-block': 'A signature is for another block or state.',

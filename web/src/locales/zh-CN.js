@@ -177,6 +177,7 @@ export default {
     checks: {
       chain: '链 ID {id} 是创世区块的哈希（“{name}”，{members} 个成员）',
       block: '区块 {height} 的哈希 {hash} 由区块头重新计算得出',
+      membership: '创世以来的 {changes} 次成员变更均经当时成员法定数批准，现有 {members} 个成员：{names}',
       signatures: '{members} 个成员中有 {signed} 个（{names}）签署了状态根 {root}，达到法定数 {quorum}',
       token: '藏品 {token} 由 {owner} 持有且未销毁：其记录的默克尔证明通向该状态根',
       series: '系列 {id}“{title}”：限量 {cap}，已铸造 {minted}，已销毁 {burned}；作品 {media}，授权 {licence}',
@@ -191,6 +192,7 @@ export default {
       'certificate-block-hash': '区块哈希与区块头不符。',
       'certificate-wrong-key': '证明针对的是另一条记录。',
       'certificate-display-mismatch': '证书上展示的信息与链上证明不一致。',
+      'certificate-membership': '有一次成员变更未经当时成员的法定数批准。',
       'attestation-not-member': '有签名者不是联盟成员。',
       'attestation-duplicate': '同一成员签名两次。',
       'attestation-other-block': '签名针对的是另一个区块或状态。',

@@ -1,6 +1,7 @@
 // Checks a jiancang certificate in the browser, as `jiancang verify` does on the command line
 // (src/ledger/certificate.cpp; the formats are docs/FORMATS.md): trusting nothing but the
-// members' keys in the certificate's own genesis, whose hash is the chain id, in either suite
+// members' keys in the certificate's own genesis, whose hash is the chain id (and the membership
+// changes since, each approved by a quorum of the members before it), in either suite
 // (Ed25519 with SHA-256, or SM2 with SM3: sm2.js). It decodes the
 // canonical encodings itself, recomputes every hash, checks the members' signatures and both
 // Merkle proofs, and finally rebuilds the whole document from the proven parts so that no
@@ -130,6 +131,13 @@ class Reader {
   }
 }
 
+function decodeMembershipChange(hex, what) {
+  const reader = new Reader(fromHex(hex, what), what);
+  const change = readMembershipChange(reader);
+  reader.finish();
+  return change;
+}
+
 // Decodes one top-level value: its version byte, its fields, nothing after.
 function decodeTop(hex, what, read) {
   const reader = new Reader(fromHex(hex, what), what);
@@ -171,6 +179,21 @@ const readAttestation = (r) => ({
   member: readPublicKey(r),
   signature: r.fixed(64),
 });
+
+const ACTIONS = { 1: 'add-member', 2: 'remove-member', 3: 'add-admin', 4: 'remove-admin' };
+const MAX_MEMBERS = 64;
+
+// A membership change as its transaction holds it (no version byte).
+const readMembershipChange = (r) => {
+  const action = r.number();
+  if (!ACTIONS[action]) r.refuse(`unknown membership action ${action}`);
+  return {
+    action,
+    key: readPublicKey(r),
+    name: r.string(),
+    approvals: r.list((a) => ({ member: readPublicKey(a), signature: a.fixed(64) })),
+  };
+};
 
 const readStateProof = (r) => ({
   key: r.bytesField(),
@@ -288,6 +311,49 @@ function verifyStateProof(suite, root, proof, expectedKey, what) {
   if (!equalBytes(hash, root)) fail('proof-root-mismatch', `the ${what} proof does not lead to the state root`);
 }
 
+const sameKey = (a, b) => a.suite === b.suite && equalBytes(a.bytes, b.bytes);
+const quorumOf = (count) => Math.floor((count * 2) / 3) + 1;
+
+// The chain's own rule (chain::applyMembershipChange): a quorum of distinct current members
+// approve the change at the current version; then the member is added or removed. Returns the
+// members after it; the version is the change's position in the history.
+function applyMembershipChange(suite, chainSuite, chainId, members, version, change) {
+  const domain = textEncoder.encode('jiancang/membership-change/v1');
+  const name = textEncoder.encode(change.name);
+  const message = concat(
+    varintBytes(domain.length),
+    domain,
+    chainId,
+    varintBytes(version),
+    varintBytes(change.action),
+    encodePublicKey(change.key),
+    varintBytes(name.length),
+    name,
+  );
+  const approvers = new Set();
+  for (const approval of change.approvals) {
+    if (!members.some((m) => sameKey(m.key, approval.member))) return 'an approval comes from a non-member key';
+    if (!suite.verify(approval.member, message, approval.signature)) {
+      return "a member's approval signature does not verify";
+    }
+    approvers.add(toHex(approval.member.bytes));
+  }
+  const quorum = quorumOf(members.length);
+  if (approvers.size < quorum) return `${approvers.size} approvals, ${quorum} of ${members.length} members needed`;
+  const existing = members.findIndex((m) => sameKey(m.key, change.key));
+  if (change.action === 1) {
+    if (change.key.suite !== chainSuite) return "a member's key must use the chain's crypto suite";
+    if (existing >= 0) return 'the key is a member already';
+    if (members.length >= MAX_MEMBERS) return `a consortium has at most ${MAX_MEMBERS} members`;
+    members.push({ name: change.name, key: change.key });
+  } else if (change.action === 2) {
+    if (existing < 0) return 'the key is not a member';
+    if (members.length === 1) return 'the last member cannot be removed';
+    members.splice(existing, 1);
+  }
+  return null;
+}
+
 export function serialLabel(serial, cap) {
   return `#${String(serial).padStart(String(cap).length, '0')}/${cap}`;
 }
@@ -340,7 +406,36 @@ export function verifyCertificate(document, expectedChainId = '') {
     result.height = header.height;
     checks.push({ key: 'block', params: { height: header.height, hash: toHex(blockHash) } });
 
-    // 3. The members' signatures on (height, block hash, state root).
+    // 3. The members who sign that block: the genesis members, changed by each membership
+    //    change before it, each approved by a quorum of the members before it.
+    const members = genesis.members.map((m) => ({ ...m }));
+    const names = new Map(genesis.members.map((m) => [toHex(m.key.bytes), m.name]));
+    const history = doc.membership === undefined ? [] : doc.membership;
+    if (!Array.isArray(history)) fail('certificate-malformed', 'membership is not a list');
+    const changes = history.map((entry, i) => {
+      const change = decodeMembershipChange(entry?.change, `membership change ${i + 1}`);
+      const previous = i > 0 ? history[i - 1].height : 0;
+      if (!Number.isSafeInteger(entry.height) || entry.height >= header.height || entry.height < previous) {
+        fail('certificate-membership', `the membership changes are not in block order before block ${header.height}`);
+      }
+      const refused = applyMembershipChange(suite, genesis.suite, chainId, members, i, change);
+      if (refused) {
+        fail(
+          'certificate-membership',
+          `membership change ${i + 1} (block ${entry.height}) does not follow from the members before it: ${refused}`,
+        );
+      }
+      if (change.action === 1) names.set(toHex(change.key.bytes), change.name);
+      return change;
+    });
+    if (changes.length > 0) {
+      checks.push({
+        key: 'membership',
+        params: { changes: changes.length, members: members.length, names: members.map((m) => m.name).join(', ') },
+      });
+    }
+
+    // 4. The members' signatures on (height, block hash, state root).
     const root = fromHex(doc.state.state_root, 'state.state_root');
     if (root.length !== 32) fail('certificate-malformed', 'state.state_root is not 32 bytes');
     const message = concat(
@@ -351,15 +446,13 @@ export function verifyCertificate(document, expectedChainId = '') {
       blockHash,
       root,
     );
-    const quorum = Math.floor((genesis.members.length * 2) / 3) + 1;
+    const quorum = quorumOf(members.length);
     const signers = [];
     const attestations = (doc.attestations ?? []).map((entry) =>
       decodeTop(entry.attestation, 'attestation', readAttestation),
     );
     for (const attestation of attestations) {
-      const member = genesis.members.find(
-        (m) => m.key.suite === attestation.member.suite && equalBytes(m.key.bytes, attestation.member.bytes),
-      );
+      const member = members.find((m) => sameKey(m.key, attestation.member));
       if (!member) fail('attestation-not-member', `key ${toHex(attestation.member.bytes)} is not a member`);
       if (signers.includes(member.name)) fail('attestation-duplicate', `member ${member.name} signed twice`);
       if (
@@ -375,14 +468,14 @@ export function verifyCertificate(document, expectedChainId = '') {
       signers.push(member.name);
     }
     if (signers.length < quorum) {
-      fail('attestation-no-quorum', `${signers.length} of ${genesis.members.length} members signed; the quorum is ${quorum}`);
+      fail('attestation-no-quorum', `${signers.length} of ${members.length} members signed; the quorum is ${quorum}`);
     }
     checks.push({
       key: 'signatures',
-      params: { signed: signers.length, members: genesis.members.length, quorum, root: toHex(root), names: signers.join(', ') },
+      params: { signed: signers.length, members: members.length, quorum, root: toHex(root), names: signers.join(', ') },
     });
 
-    // 4. The token: its record is proven under that root and names the holder.
+    // 5. The token: its record is proven under that root and names the holder.
     const token = doc.token ?? {};
     const tokenKey = concat(Uint8Array.of(0x74), bigEndian64(token.series), bigEndian64(token.serial));
     const tokenProof = decodeTop(doc.proofs?.token, 'proofs.token', readStateProof);
@@ -396,7 +489,7 @@ export function verifyCertificate(document, expectedChainId = '') {
     result.owner = token.owner;
     checks.push({ key: 'token', params: { token: result.token, owner: result.owner } });
 
-    // 5. The series: its supply and the hashes of its media and licence.
+    // 6. The series: its supply and the hashes of its media and licence.
     const seriesKey = concat(Uint8Array.of(0x73), bigEndian64(token.series));
     const seriesProof = decodeTop(doc.proofs?.series, 'proofs.series', readStateProof);
     verifyStateProof(suite, root, seriesProof, seriesKey, 'series');
@@ -415,7 +508,7 @@ export function verifyCertificate(document, expectedChainId = '') {
       },
     });
 
-    // 6. Every displayed field: the document must be exactly what its proven parts say.
+    // 7. Every displayed field: the document must be exactly what its proven parts say.
     const expected = {
       format: FORMAT,
       chain: { id: result.chainId, name: genesis.chainName, suite: suite.name, genesis: genesisHex },
@@ -450,11 +543,20 @@ export function verifyCertificate(document, expectedChainId = '') {
       },
       proofs: { token: doc.proofs.token, series: doc.proofs.series },
       attestations: attestations.map((attestation, i) => ({
-        member: genesis.members.find((m) => equalBytes(m.key.bytes, attestation.member.bytes)).name,
+        member: names.get(toHex(attestation.member.bytes)),
         key: toHex(attestation.member.bytes),
         attestation: doc.attestations[i].attestation,
       })),
     };
+    if (changes.length > 0) {
+      expected.membership = changes.map((change, i) => ({
+        height: history[i].height,
+        action: ACTIONS[change.action],
+        key: toHex(change.key.bytes),
+        change: history[i].change,
+        ...(change.action === 1 ? { name: change.name } : {}),
+      }));
+    }
     if (!sameJson(expected, doc)) {
       fail('certificate-display-mismatch', 'a field differs from what the proven records and signatures say');
     }
@@ -462,7 +564,7 @@ export function verifyCertificate(document, expectedChainId = '') {
     result.ok = true;
     result.series = series;
     result.tokenRecord = tokenRecord;
-    result.members = genesis.members.map((m) => ({ name: m.name, key: toHex(m.key.bytes), signed: signers.includes(m.name) }));
+    result.members = members.map((m) => ({ name: m.name, key: toHex(m.key.bytes), signed: signers.includes(m.name) }));
   } catch (error) {
     result.failure =
       error instanceof CertificateError

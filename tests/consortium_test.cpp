@@ -1,6 +1,7 @@
 // A consortium as its members run it: a real etcd cluster (started here, 127.0.0.1, stopped by
 // PID) and `jiancang node --config` for each member, driven over HTTP. Every case ends with the
 // members compared block by block and `jiancang check` on each ledger.
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <set>
@@ -184,6 +185,10 @@ class ConsortiumTest : public ::testing::Test {
       EXPECT_EQ(info["state_root"], root) << "member " << i;
       EXPECT_FALSE(status(i)["diverged"].get<bool>()) << "member " << i;
     }
+    std::vector<std::size_t> quorums(nodes_.size(), 0);
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i]->running()) quorums[i] = status(i)["quorum"].get<std::size_t>();
+    }
     for (std::uint64_t h = 1; h <= height; ++h) {
       std::string hash;
       for (std::size_t i = 0; i < nodes_.size(); ++i) {
@@ -192,8 +197,7 @@ class ConsortiumTest : public ::testing::Test {
         if (hash.empty()) hash = block["hash"];
         ASSERT_EQ(block["hash"], hash) << "block " << h << " at member " << i;
         // Final: a quorum of members' signatures is stored with it everywhere.
-        EXPECT_GE(block["attestations"].size(), status(i)["quorum"].get<std::size_t>())
-            << "block " << h << " at member " << i;
+        EXPECT_GE(block["attestations"].size(), quorums[i]) << "block " << h << " at member " << i;
       }
     }
   }
@@ -287,35 +291,55 @@ TEST_F(ConsortiumTest, EveryMemberAppliesTheSameBlocksUnderLoad) {
 }
 
 TEST_F(ConsortiumTest, AKilledLeaderIsReplacedAndNothingAcknowledgedIsLost) {
+  // The scale by default: the leading node killed every 30 s for 5 minutes under a
+  // steady load (JIANCANG_CONSORTIUM_KILLS, JIANCANG_CONSORTIUM_KILL_INTERVAL_S scale it).
+  const int kills = envInt("JIANCANG_CONSORTIUM_KILLS", 10);
+  const auto interval = std::chrono::seconds(envInt("JIANCANG_CONSORTIUM_KILL_INTERVAL_S", 30));
+  const auto loadPeriod = std::chrono::milliseconds(50);  // about 20 transfers a second
   startConsortium(3);
-  setUpTokens(400);
+  const auto cycles = static_cast<std::size_t>(kills);
+  const std::size_t tokens = cycles * (static_cast<std::size_t>(interval / loadPeriod) + 20) + 100;
+  setUpTokens(tokens);
   std::uint64_t serial = 1;
   std::vector<std::string> acknowledged;
-  const int kills = envInt("JIANCANG_CONSORTIUM_KILLS", 3);
+  auto commitNext = [&](std::size_t start, std::chrono::seconds timeout) {
+    auto tx = transfer(serial++);
+    std::uint64_t height = commit(tx, start, timeout);
+    if (height > 0) acknowledged.push_back(chain::transactionHash(chain_->parameters(), tx).hex());
+    return height;
+  };
+  std::vector<double> resumed;
+  auto cycleStarted = Clock::now();
   for (int cycle = 0; cycle < kills; ++cycle) {
     auto lead = leader();
     ASSERT_TRUE(lead.has_value());
-    for (int k = 0; k < 10; ++k) {
-      auto tx = transfer(serial++);
-      ASSERT_GT(commit(tx, *lead + 1), 0u);
-      acknowledged.push_back(chain::transactionHash(chain_->parameters(), tx).hex());
+    // Steady load through every member until the interval has passed.
+    for (auto next = Clock::now(); Clock::now() - cycleStarted < interval; next += loadPeriod) {
+      ASSERT_LT(serial, tokens) << "the load outran the tokens";
+      ASSERT_GT(commitNext(serial % 3, std::chrono::seconds(30)), 0u) << "cycle " << cycle;
+      std::this_thread::sleep_until(next + loadPeriod);
     }
     nodes_[*lead]->kill();
     http_[*lead].reset();
     // Writes resume through the other members: the next transfer commits within 10 s.
     auto killedAt = Clock::now();
-    auto tx = transfer(serial++);
-    ASSERT_GT(commit(tx, *lead + 1, std::chrono::seconds(10)), 0u) << "cycle " << cycle;
+    cycleStarted = killedAt;
+    ASSERT_GT(commitNext(*lead + 1, std::chrono::seconds(10)), 0u) << "cycle " << cycle;
     double seconds = std::chrono::duration<double>(Clock::now() - killedAt).count();
+    resumed.push_back(seconds);
     std::fprintf(stderr, "cycle %d: leader m%zu killed, writes resumed after %.2f s\n", cycle,
                  *lead, seconds);
     EXPECT_LT(seconds, 10.0);
-    acknowledged.push_back(chain::transactionHash(chain_->parameters(), tx).hex());
     auto next = leader();
     ASSERT_TRUE(next.has_value());
     EXPECT_NE(*next, *lead);
     ASSERT_TRUE(startMember(*lead));  // it catches up from etcd and signs what it missed
   }
+  std::sort(resumed.begin(), resumed.end());
+  std::fprintf(stderr,
+               "%d leader kills, %zu transfers acknowledged; writes resumed after %.2f s "
+               "(median), %.2f s (worst)\n",
+               kills, acknowledged.size(), resumed[resumed.size() / 2], resumed.back());
   expectAgreement();
   for (const std::string& hash : acknowledged) {
     for (std::size_t i = 0; i < 3; ++i) {
@@ -361,21 +385,28 @@ TEST_F(ConsortiumTest, WritesStopWithoutAnEtcdQuorumAndResumeWhenItReturns) {
 TEST_F(ConsortiumTest, AMemberBehindEtcdsWindowCatchesUpFromThePeers) {
   // Four members, so that three (the quorum) finalise blocks while one is stopped.
   startConsortium(4, 20);
-  setUpTokens(envInt("JIANCANG_CONSORTIUM_BLOCKS", 300));
+  // The scale by default: 10,000 blocks while one member is stopped.
+  setUpTokens(envInt("JIANCANG_CONSORTIUM_BLOCKS", 10'000));
   auto lead = leader();
   ASSERT_TRUE(lead.has_value());
   const std::size_t stopped = (*lead + 1) % 4;
   EXPECT_EQ(nodes_[stopped]->stop(), 0);
   http_[stopped].reset();
-  const int blocks = envInt("JIANCANG_CONSORTIUM_BLOCKS", 300);
+  const int blocks = envInt("JIANCANG_CONSORTIUM_BLOCKS", 10'000);
   for (int b = 0; b < blocks; ++b) {
     // One at a time, so each is a block of its own.
     ASSERT_GT(commit(transfer(static_cast<std::uint64_t>(b) + 1), *lead), 0u);
   }
   // The leader compacts etcd down to the last 20 final blocks (every 5 s).
   std::this_thread::sleep_for(std::chrono::seconds(6));
+  const auto restarted = Clock::now();
   ASSERT_TRUE(startMember(stopped));
-  expectAgreement(std::chrono::seconds(120));
+  const double startup = std::chrono::duration<double>(Clock::now() - restarted).count();
+  expectAgreement(std::chrono::seconds(300));
+  std::fprintf(stderr,
+               "%d blocks: the stopped member was serving after %.1f s and agreed (checked "
+               "block by block) after %.1f s\n",
+               blocks, startup, std::chrono::duration<double>(Clock::now() - restarted).count());
   // What it missed was no longer in etcd: it came from the other members, checked.
   EXPECT_GT(status(stopped)["fetched_from_peers"].get<std::uint64_t>(), 0u);
   expectChecksPass();
@@ -632,6 +663,11 @@ TEST_F(ConsortiumTest, AMemberIsAddedAndAnotherRemovedByQuorumSignedChanges) {
     ASSERT_EQ(certificate.status, 200) << certificate.body;
     json document = json::parse(certificate.body);
     ASSERT_EQ(document["membership"].size(), 2u);
+    // How web/tests/fixtures/membership-certificate.json was made (the browser's verifier is
+    // tested on it; CliTest keeps `jiancang verify` accepting it).
+    if (const char* out = std::getenv("JIANCANG_MEMBERSHIP_CERTIFICATE_OUT")) {
+      std::ofstream(out) << certificate.body;
+    }
     auto verify = [&](const json& doc) {
       const fs::path file = directory_ / "certificate.json";
       std::ofstream(file) << doc.dump();

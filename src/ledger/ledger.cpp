@@ -326,7 +326,8 @@ std::optional<chain::MerkleNode> Ledger::findNode(const chain::Hash256& hash) co
 
 core::Result<CommittedBlock> Ledger::commit(const chain::Block& block,
                                             const chain::BlockOutcome& outcome,
-                                            const std::vector<chain::Attestation>& attestations) {
+                                            const std::vector<chain::Attestation>& attestations,
+                                            bool synced) {
   Head previous = head();
   if (block.header.height != previous.height + 1) {
     return Status(core::ErrorCode::kFailedPrecondition, "ledger-wrong-height",
@@ -471,7 +472,9 @@ core::Result<CommittedBlock> Ledger::commit(const chain::Block& block,
   }
   batch.Put(impl_->family(kMeta), slice(kHeadKey), slice(core::encode(committed.head)));
 
-  rocksdb::Status status = impl_->db->Write(impl_->writeOptions, &batch);
+  rocksdb::WriteOptions writeOptions = impl_->writeOptions;
+  if (!synced) writeOptions.sync = false;
+  rocksdb::Status status = impl_->db->Write(writeOptions, &batch);
   if (!status.ok()) return ioError(status, "committing block " + std::to_string(height));
   // The next block reads the paths this one wrote.
   for (const auto& [hash, node] : outcome.newNodes) impl_->cache->putNode(hash, node);
@@ -548,6 +551,12 @@ Status Ledger::addAttestations(std::uint64_t height,
   if (!written.ok()) {
     return Status(core::ErrorCode::kIoError, "ledger-write-failed", written.ToString());
   }
+  return {};
+}
+
+Status Ledger::sync() {
+  rocksdb::Status synced = impl_->db->SyncWAL();
+  if (!synced.ok()) return ioError(synced, "syncing the write-ahead log");
   return {};
 }
 

@@ -116,9 +116,15 @@ class Ledger final : public chain::StateReader, public chain::MerkleNodeSource {
   std::optional<chain::MerkleNode> findNode(const chain::Hash256& hash) const override;
 
   // Makes `block`, applied as `outcome` on top of the head (with recorded transaction writes),
-  // the new head, with the attestations on it; one synced write.
+  // the new head, with the attestations on it; one synced write. `synced` false leaves the sync
+  // to the next synced write: only for blocks that can be fetched again if a crash loses them
+  // (a consortium member catching up on final blocks); the ledger still recovers to a prefix.
   core::Result<CommittedBlock> commit(const chain::Block& block, const chain::BlockOutcome& outcome,
-                                      const std::vector<chain::Attestation>& attestations);
+                                      const std::vector<chain::Attestation>& attestations,
+                                      bool synced = true);
+
+  // Makes every unsynced commit before it durable.
+  Status sync();
 
   // Queries. All read indexes or keys directly; none scans.
   std::optional<chain::Block> blockAt(std::uint64_t height) const;

@@ -93,10 +93,7 @@ EtcdOrderer::EtcdOrderer(ledger::Ledger& ledger, core::KeyPair member, const cor
   const std::uint64_t head = ledger_.head().height;
   memberSets_[head + 1] = membersOf(ledger_);
   finalHeight_ = std::min(ledger_.finalHeight(), head);
-  while (finalHeight_ < head && ledger_.attestationsAt(finalHeight_ + 1).size() >=
-                                    quorumOf(signersOf(finalHeight_ + 1).size())) {
-    ++finalHeight_;
-  }
+  advanceThroughStoredQuorums();
   finalAdvanced_ = std::chrono::steady_clock::now();
 }
 
@@ -454,7 +451,7 @@ void EtcdOrderer::handleEvent(const EtcdWatchEvent& event) {
   }
 }
 
-Status EtcdOrderer::applyReceived(const chain::Block& block) {
+Status EtcdOrderer::applyReceived(const chain::Block& block, FinalBlock* final) {
   const chain::ChainParameters& chain = ledger_.parameters();
   const std::uint64_t height = block.header.height;
   std::unique_lock ledgerLock(ledgerMutex_);
@@ -490,9 +487,12 @@ Status EtcdOrderer::applyReceived(const chain::Block& block) {
             std::to_string(head.height) + " is " + head.stateRoot.hex());
     return Status(core::ErrorCode::kCorruption, "diverged", "the block was built on another state");
   }
-  // Every member checks every transaction, signatures included.
-  auto outcome = chain::applyBlock(chain, ledger_, ledger_, head.stateRoot, block,
-                                   chain::ApplyOptions{true, true});
+  // Every member checks every transaction, signatures included (a final block's caller
+  // applied it on this same head).
+  core::Result<chain::BlockOutcome> outcome =
+      final != nullptr ? core::Result<chain::BlockOutcome>(std::move(final->outcome))
+                       : chain::applyBlock(chain, ledger_, ledger_, head.stateRoot, block,
+                                           chain::ApplyOptions{true, true});
   if (!outcome) {
     diverge("block " + std::to_string(height) +
             " does not apply here: " + outcome.status().message());
@@ -505,8 +505,14 @@ Status EtcdOrderer::applyReceived(const chain::Block& block) {
   }
   chain::Attestation ours =
       chain::signAttestation(chain, height, outcome->blockHash, outcome->stateRoot, member_);
-  auto committed = ledger_.commit(block, *outcome,
-                                  signing ? std::vector{ours} : std::vector<chain::Attestation>{});
+  std::vector<chain::Attestation> stored;
+  if (signing) stored.push_back(ours);
+  if (final != nullptr) {
+    for (const chain::Attestation& signature : final->signatures) {
+      if (signature.member != member_.publicKey) stored.push_back(signature);
+    }
+  }
+  auto committed = ledger_.commit(block, *outcome, stored, final == nullptr);
   if (!committed) {
     log("block " + std::to_string(height) +
         " could not be stored: " + committed.status().message());
@@ -516,9 +522,19 @@ Status EtcdOrderer::applyReceived(const chain::Block& block) {
   }
   noteMembership(height);
   ledgerLock.unlock();
-  afterCommit(*committed, block, signing ? &ours : nullptr);
+  if (final != nullptr) {
+    // Final already: its signatures are stored with it, and finality moves without a write of
+    // its own (fetchFromPeers records the final height, synced, once it is done).
+    std::lock_guard lock(mutex_);
+    for (const chain::Attestation& signature : final->signatures) {
+      std::uint64_t& highest = attestedHeights_[signature.member.hex()];
+      highest = std::max(highest, height);
+    }
+    advanceThroughStoredQuorums();
+  }
+  afterCommit(*committed, block, signing && final == nullptr ? &ours : nullptr);
   // Old blocks too: they may still wait for this member's signature.
-  if (signing) publishAttestation(ours);
+  if (signing && final == nullptr) publishAttestation(ours);
   return {};
 }
 
@@ -568,7 +584,7 @@ Status EtcdOrderer::fetchFromPeers(std::uint64_t upTo) {
       // quorum of members signed, or the block is not taken.
       const chain::ChainParameters& chain = ledger_.parameters();
       auto probe = chain::applyBlock(chain, ledger_, ledger_, ledger_.head().stateRoot, *block,
-                                     chain::ApplyOptions{true, false});
+                                     chain::ApplyOptions{true, true});
       std::vector<chain::Member> members = membersOf(ledger_);
       std::vector<chain::Attestation> matching;
       for (const chain::Attestation& a : signatures) {
@@ -584,10 +600,10 @@ Status EtcdOrderer::fetchFromPeers(std::uint64_t upTo) {
                     " is not signed by a quorum of members for the state it gives here";
         continue;
       }
-      if (Status applied = applyReceived(*block); !applied.isOk()) return applied;
+      FinalBlock final{std::move(probe).value(), std::move(matching)};
+      if (Status applied = applyReceived(*block, &final); !applied.isOk()) return applied;
       {
         std::lock_guard lock(mutex_);
-        for (const chain::Attestation& a : matching) recordAttestation(a);
         ++fetchedFromPeers_;
       }
       fetched = true;
@@ -599,7 +615,16 @@ Status EtcdOrderer::fetchFromPeers(std::uint64_t upTo) {
     }
     if (height % 1000 == 0) log("fetched block " + std::to_string(height) + " from peers");
   }
-  return {};
+  // The fetched blocks made durable, with the final height they reached.
+  std::uint64_t final = 0;
+  {
+    std::lock_guard lock(mutex_);
+    final = finalHeight_;
+  }
+  if (final > 0) {
+    if (Status stored = ledger_.addAttestations(final, {}, final); !stored.isOk()) return stored;
+  }
+  return ledger_.sync();
 }
 
 // ---- finality ------------------------------------------------------------------------------
@@ -647,6 +672,7 @@ void EtcdOrderer::repairFinality(EtcdClient& etcd) {
   std::uint64_t to = 0;
   {
     std::lock_guard lock(mutex_);
+    advanceThroughStoredQuorums();  // blocks fetched final from peers after a repaired one
     const std::uint64_t head = ledger_.head().height;
     // Signatures normally follow a block within milliseconds; a second without progress
     // means one was lost.
@@ -785,6 +811,20 @@ void EtcdOrderer::evaluateFinality(std::uint64_t height) {
   while (!applied_.empty() && applied_.begin()->first + 64 < finalHeight_) {
     applied_.erase(applied_.begin());
   }
+}
+
+void EtcdOrderer::advanceThroughStoredQuorums() {
+  const std::uint64_t head = ledger_.head().height;
+  std::uint64_t final = finalHeight_;
+  while (final < head &&
+         ledger_.attestationsAt(final + 1).size() >= quorumOf(signersOf(final + 1).size())) {
+    ++final;
+  }
+  if (final <= finalHeight_) return;
+  finalHeight_ = final;
+  finalAdvanced_ = std::chrono::steady_clock::now();
+  sealed_.erase(sealed_.begin(), sealed_.upper_bound(final));
+  finalWake_.notify_all();
 }
 
 const std::vector<chain::Member>& EtcdOrderer::signersOf(std::uint64_t height) const {

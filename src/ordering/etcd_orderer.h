@@ -134,8 +134,17 @@ class EtcdOrderer final : public Orderer {
   // them; the revision to watch from.
   core::Result<std::int64_t> catchUp(EtcdClient& etcd);
   void handleEvent(const EtcdWatchEvent& event);
-  // Applies a block received from etcd or a peer at head + 1, checking everything.
-  core::Status applyReceived(const chain::Block& block);
+  // A block fetched from a peer with a quorum's signatures, checked against `outcome` (the
+  // block applied on this member's head).
+  struct FinalBlock {
+    chain::BlockOutcome outcome;
+    std::vector<chain::Attestation> signatures;
+  };
+  // Applies a block received from etcd or a peer at head + 1, checking everything. A `final`
+  // block is stored with its quorum's signatures in an unsynced write (fetched again if a crash
+  // loses it; the next synced write makes it durable) and its signature is not published: it
+  // is final already.
+  core::Status applyReceived(const chain::Block& block, FinalBlock* final = nullptr);
   core::Status fetchFromPeers(std::uint64_t upTo);
   // The other members' signatures on blocks `from`..`to`, which this member may have missed
   // while it was stopped (etcd keeps only a window of them).
@@ -155,6 +164,9 @@ class EtcdOrderer final : public Orderer {
   void evaluateFinality(std::uint64_t height);
   void diverge(const std::string& what);
   void markDiverged(const std::string& what);  // mutex_ held
+  // Moves the final height past every block stored with a quorum's signatures (mutex_ held):
+  // after a restart, and after blocks fetched final from peers.
+  void advanceThroughStoredQuorums();
   // The members who sign block `height`: those in force before it was applied (mutex_ held).
   const std::vector<chain::Member>& signersOf(std::uint64_t height) const;
   bool signs(std::uint64_t height) const;  // this member is among them (mutex_ held)

@@ -51,7 +51,7 @@ using json = nlohmann::json;
 
 struct Options {
   int runs = 3;
-  std::size_t clients = 24;
+  std::size_t clients = 96;
   std::size_t transfers = 6'000;
   double etcdSeconds = 3;
 };

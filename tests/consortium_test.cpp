@@ -621,7 +621,8 @@ TEST_F(ConsortiumTest, AMemberIsAddedAndAnotherRemovedByQuorumSignedChanges) {
   const std::string removedKey = testKey("member2").publicKey.hex();
   auto approve = [&](std::size_t member, const std::string& change) {
     auto [code, output] =
-        runJiancang("membership approve --node " + url + " " + change + " --key '" +
+        runJiancang("membership approve --node " + url + " --genesis '" +
+                    (directory_ / "genesis.hex").string() + "' " + change + " --key '" +
                     (memberDirectory(member) / "member.key").string() + "'");
     EXPECT_EQ(code, 0) << output;
     while (!output.empty() && output.back() == '\n') output.pop_back();
@@ -632,6 +633,19 @@ TEST_F(ConsortiumTest, AMemberIsAddedAndAnotherRemovedByQuorumSignedChanges) {
   std::string approvals;
   for (std::size_t member : {0, 1, 3}) {
     approvals += " --approval " + approve(member, "--remove " + removedKey);
+  }
+  {
+    // A member signs only for its own chain: a node serving another one is refused.
+    const std::string other = (directory_ / "other-genesis.hex").string();
+    auto [made, madeOutput] =
+        runJiancang("genesis --name other --member x=" + testKey("member0").publicKey.hex() +
+                    " --admin " + admin_.publicKey.hex() + " --out " + other);
+    ASSERT_EQ(made, 0) << madeOutput;
+    auto [code, output] =
+        runJiancang("membership approve --node " + url + " --genesis " + other + " --remove " +
+                    removedKey + " --key '" + (memberDirectory(0) / "member.key").string() + "'");
+    EXPECT_EQ(code, 1) << output;
+    EXPECT_NE(output.find("serves another chain"), std::string::npos) << output;
   }
   {
     // An approval of another change is named and nothing is sent.

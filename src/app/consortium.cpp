@@ -245,7 +245,7 @@ core::Result<nlohmann::json> getJson(const std::string& url) {
   return body;
 }
 
-core::Result<ConsortiumView> readConsortium(std::string node) {
+core::Result<ConsortiumView> readConsortium(std::string node, const fs::path& pinnedGenesis) {
   while (!node.empty() && node.back() == '/') node.pop_back();
   if (node.empty()) return core::invalidArgument("no-node", "--node wants a member's API URL");
   try {
@@ -255,6 +255,16 @@ core::Result<ConsortiumView> readConsortium(std::string node) {
     if (!genesisBytes) return core::invalidArgument("bad-answer", "the node's genesis is not hex");
     auto genesis = core::decode<chain::Genesis>(*genesisBytes);
     if (!genesis) return genesis.status();
+    if (!pinnedGenesis.empty()) {
+      // Signing for whatever chain a node names would let a lying node collect an approval for
+      // another chain that has this member: the member's own copy of the genesis decides.
+      auto pinned = readGenesis(pinnedGenesis);
+      if (!pinned) return pinned.status();
+      if (chain::chainParametersOf(*pinned).chainId != chain::chainParametersOf(*genesis).chainId) {
+        return core::failedPrecondition(
+            "other-chain", node + " serves another chain than " + pinnedGenesis.string());
+      }
+    }
     auto status = getJson(node + "/api/v1/consortium");
     if (!status) return status.status();
     ConsortiumView view{chain::chainParametersOf(*genesis),
@@ -311,7 +321,7 @@ const chain::Member* memberWithKey(const ConsortiumView& view, const core::Publi
 
 int runMembershipApprove(const MembershipOptions& options) {
   constexpr std::string_view kCommand = "membership approve";
-  auto view = readConsortium(options.node);
+  auto view = readConsortium(options.node, options.genesis);
   if (!view) return fail(kCommand, view.status().message());
   auto change = describedChange(options, *view);
   if (!change) return fail(kCommand, change.status().message(), 2);
@@ -334,7 +344,7 @@ int runMembershipApprove(const MembershipOptions& options) {
 
 int runMembershipSubmit(const MembershipOptions& options) {
   constexpr std::string_view kCommand = "membership submit";
-  auto view = readConsortium(options.node);
+  auto view = readConsortium(options.node, options.genesis);
   if (!view) return fail(kCommand, view.status().message());
   auto change = describedChange(options, *view);
   if (!change) return fail(kCommand, change.status().message(), 2);

@@ -23,6 +23,7 @@ int runGenesis(const GenesisOptions& options);
 // One membership change, as `membership approve` signs it and `membership submit` sends it.
 struct MembershipOptions {
   std::string node;                    // a member's API URL: chain, members, version, nonce
+  std::filesystem::path genesis;       // if set, the node's chain must be this genesis's
   std::string add;                     // KEY (hex or key file) to add...
   std::string name;                    // ...under this name
   std::string remove;                  // or KEY to remove

@@ -161,6 +161,8 @@ int run(int argc, char** argv) {
         ->add_option("--node", membershipOptions.node,
                      "A member's API URL (reads the chain, its members and membership version)")
         ->required();
+    command->add_option("--genesis", membershipOptions.genesis,
+                        "This consortium's genesis file: refuse a node that serves another chain");
     command->add_option("--add", membershipOptions.add,
                         "Key to add (hex public key or key file); needs --name");
     command->add_option("--name", membershipOptions.name, "Name of the member to add");

@@ -59,9 +59,10 @@ class ConsortiumTest : public ::testing::Test {
     chain_ = std::make_unique<ChainClient>(*http_[0]);
   }
 
-  bool startMember(std::size_t i) {
+  // A member far behind serves only once it has caught up: `timeout` allows for that.
+  bool startMember(std::size_t i, std::chrono::seconds timeout = std::chrono::seconds(30)) {
     std::string output;
-    if (!nodes_[i]->start(&output)) {
+    if (!nodes_[i]->start(&output, timeout)) {
       ADD_FAILURE() << "member " << i << " did not start:\n" << output;
       return false;
     }
@@ -400,7 +401,7 @@ TEST_F(ConsortiumTest, AMemberBehindEtcdsWindowCatchesUpFromThePeers) {
   // The leader compacts etcd down to the last 20 final blocks (every 5 s).
   std::this_thread::sleep_for(std::chrono::seconds(6));
   const auto restarted = Clock::now();
-  ASSERT_TRUE(startMember(stopped));
+  ASSERT_TRUE(startMember(stopped, std::chrono::seconds(240)));
   const double startup = std::chrono::duration<double>(Clock::now() - restarted).count();
   expectAgreement(std::chrono::seconds(300));
   std::fprintf(stderr,

@@ -269,6 +269,7 @@ void EtcdOrderer::shutdown() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
+  interruptWatch_ = true;
   wake_.notify_all();
   forwardWake_.notify_all();
   finalWake_.notify_all();
@@ -405,8 +406,9 @@ void EtcdOrderer::watchLoop() {
           }
           return !stopping_;
         },
-        stopping_);
+        interruptWatch_);
     if (stopping_) break;
+    if (interruptWatch_.exchange(false)) resync = true;  // the watchdog: read etcd again
     if (!watched.isOk() && !resync) {
       std::lock_guard lock(mutex_);
       if (watched.reason() != "etcd-compacted") etcdError_ = watched.message();
@@ -661,10 +663,37 @@ void EtcdOrderer::fillSignaturesFromPeers(std::uint64_t from, std::uint64_t to) 
 
 void EtcdOrderer::finalityLoop() {
   EtcdClient etcd(options_.etcdEndpoints, std::chrono::milliseconds(1500));
+  std::uint64_t lastHead = ledger_.head().height;
+  auto lastMoved = std::chrono::steady_clock::now();
   while (!stopping_) {
     pause(stopping_, std::chrono::milliseconds(500));
     repairFinality(etcd);
+    checkWatch(etcd, lastHead, lastMoved);
   }
+}
+
+void EtcdOrderer::checkWatch(EtcdClient& etcd, std::uint64_t& lastHead,
+                             std::chrono::steady_clock::time_point& lastMoved) {
+  const std::uint64_t head = ledger_.head().height;
+  const auto now = std::chrono::steady_clock::now();
+  if (head != lastHead) {
+    lastHead = head;
+    lastMoved = now;
+    return;
+  }
+  if (now - lastMoved < std::chrono::seconds(2)) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (diverged_ || !writable_) return;
+  }
+  auto tip = etcd.range(key(kTipKey));
+  if (!tip || tip->kvs.empty()) return;
+  auto parsed = parseTip(tip->kvs[0].value);
+  if (!parsed || parsed->first <= head) return;
+  log("etcd's tip is block " + std::to_string(parsed->first) + " but this member has stayed at " +
+      std::to_string(head) + " for 2 s: its watch delivers nothing, so it reads etcd again");
+  lastMoved = now;
+  interruptWatch_ = true;
 }
 
 void EtcdOrderer::repairFinality(EtcdClient& etcd) {
@@ -1150,7 +1179,9 @@ void EtcdOrderer::leadOnce(std::vector<PendingTransaction> taken) {
     ledgerLock.unlock();
     giveBack(std::move(included));
     giveBack(std::move(overflow));
-    if (!appended) pause(stopping_, std::chrono::milliseconds(100));
+    // Unreachable: wait a little. Beaten to the height: the watch brings the other block soon
+    // (checkWatch reads etcd again if it does not), so do not ask again at once.
+    pause(stopping_, std::chrono::milliseconds(appended ? 10 : 100));
     return;
   }
   bool signing = false;

@@ -153,6 +153,11 @@ class EtcdOrderer final : public Orderer {
   // signatures that etcd lacks (a crash between storing a block and publishing) and reads the
   // others' again from etcd, then from the peers.
   void repairFinality(EtcdClient& etcd);
+  // A watch that went quiet without failing would leave this member behind for good (a test
+  // saw two members stay a block behind after etcd lost and regained its quorum): when the head
+  // has not moved for 2 s while etcd's tip is ahead of it, the watch is ended and etcd read again.
+  void checkWatch(EtcdClient& etcd, std::uint64_t& lastHead,
+                  std::chrono::steady_clock::time_point& lastMoved);
   void leadOnce(std::vector<PendingTransaction> taken);
 
   // After a block committed here: tell waiters, drop it from the queues, publish, attest.
@@ -226,6 +231,7 @@ class EtcdOrderer final : public Orderer {
   std::size_t nextSubscriber_ = 1;
 
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> interruptWatch_{false};  // ends the current watch (shutdown, checkWatch)
   std::thread watchThread_;
   std::thread campaignThread_;
   std::thread finalityThread_;

@@ -118,7 +118,7 @@ std::string NodeProcess::output() const {
   return text.str();
 }
 
-bool NodeProcess::start(std::string* output) {
+bool NodeProcess::start(std::string* output, std::chrono::seconds timeout) {
   std::string command =
       std::string(JIANCANG_BINARY) + " " +
       (arguments_.empty() ? "up --data '" + data_.string() + "' --listen 127.0.0.1:0 " + extra_
@@ -135,7 +135,7 @@ bool NodeProcess::start(std::string* output) {
   }
   pid_ = pid;
   std::regex serving("serving on http://127\\.0\\.0\\.1:([0-9]+)/");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     std::string text = this->output();
     std::smatch match;

@@ -77,8 +77,10 @@ class NodeProcess {
                                              const std::filesystem::path& config);
   ~NodeProcess();
 
-  // Starts the node and waits for it to print its address. False (with the output) on failure.
-  bool start(std::string* output = nullptr);
+  // Starts the node and waits up to `timeout` for it to print its address (a consortium member
+  // far behind serves only once caught up). False (with the output) on failure.
+  bool start(std::string* output = nullptr,
+             std::chrono::seconds timeout = std::chrono::seconds(30));
   // SIGTERM and wait; returns the exit code.
   int stop();
   // SIGKILL and reap: a crash.

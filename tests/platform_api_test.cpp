@@ -782,6 +782,156 @@ TEST_F(PlatformApiTest, ALotteryIsDrawnOnChainAndAnyoneCanRecomputeTheWinners) {
   EXPECT_EQ(delivered["order"]["amount_fen"], 0);
 }
 
+// A blind box through the real binary: drafted with its odds, reviewed, published with H(seed)
+// on chain, airdropped, revealed by its issuer, and opened by its holders into exactly the items
+// recomputed here from the public seed and sealing block.
+TEST_F(PlatformApiTest, ABlindBoxIsPublishedWithItsOddsRevealedAndOpened) {
+  Browser admin(node_->port());
+  ASSERT_NO_FATAL_FAILURE(signInAsOperator(admin));
+  std::string failure;
+  const std::int64_t itemA = publishSeries(admin, node_->port(), 100, &failure);
+  ASSERT_GT(itemA, 0) << failure;
+  Browser issuer(node_->port());
+  ASSERT_EQ(issuer
+                .call("POST", "/api/v1/auth/login",
+                      {{"phone", "13800138005"}, {"password", "museum password"}})
+                .status,
+            200);
+  const json a = issuer.call("GET", "/api/v1/catalog/series/" + std::to_string(itemA)).json();
+  const std::string media = a["series"]["media"]["sha256"];
+  // Publishes a series of the issuer's through a review by the operator; returns its draft.
+  auto publish = [&](const json& body) -> json {
+    HttpResult drafted = issuer.call("POST", "/api/v1/catalog/series", body);
+    EXPECT_EQ(drafted.status, 201) << drafted.body;
+    const std::string path =
+        "/api/v1/catalog/series/" + std::to_string(drafted.json()["series"]["id"].get<int>());
+    EXPECT_EQ(issuer.call("POST", path + "/submit").status, 200);
+    EXPECT_EQ(admin.call("POST", path + "/review", {{"approve", true}}).status, 200);
+    HttpResult published = issuer.call("POST", path + "/publish");
+    EXPECT_EQ(published.status, 200) << published.body;
+    return published.json()["series"];
+  };
+  const json itemB = publish(
+      {{"title", "飞天 · 隐藏款"}, {"description", ""}, {"media", media}, {"edition_cap", 10}});
+  ASSERT_FALSE(HasFailure());
+
+  json box = {{"title", "飞天盲盒"},
+              {"description", "三个里有一个隐藏款"},
+              {"media", media},
+              {"edition_cap", 3},
+              {"blind_box",
+               {{"items",
+                 {{{"series_draft_id", itemA}, {"count", 2}},
+                  {{"series_draft_id", itemB["id"]}, {"count", 1}}}},
+                {"reveal_deadline", nowMillis() + 3'600'000}}}};
+  json bad = box;
+  bad["blind_box"] = "many";
+  EXPECT_EQ(codeOf(issuer.call("POST", "/api/v1/catalog/series", bad)), "wrong-type");
+  bad = box;
+  bad["edition_cap"] = 4;
+  EXPECT_EQ(codeOf(issuer.call("POST", "/api/v1/catalog/series", bad)), "blind-box-size-mismatch");
+  bad = box;
+  bad["blind_box"]["items"][1]["series_draft_id"] = 999;
+  EXPECT_EQ(codeOf(issuer.call("POST", "/api/v1/catalog/series", bad)), "blind-box-items");
+  bad = box;
+  bad["blind_box"]["reveal_deadline"] = 1;
+  EXPECT_EQ(codeOf(issuer.call("POST", "/api/v1/catalog/series", bad)), "reveal-deadline-invalid");
+  const json published = publish(box);
+  ASSERT_FALSE(HasFailure());
+  ASSERT_EQ(published["blind_box"]["items"].size(), 2u);
+  EXPECT_NEAR(published["blind_box"]["items"][0]["odds"].get<double>(), 2.0 / 3, 1e-9);
+  const std::string commitment = published["blind_box"]["seed_commitment"];
+
+  // The chain holds the odds and H(seed); the seed stays secret until the reveal.
+  HttpClient anyone(node_->port());
+  const std::string onChain =
+      "/api/v1/series/" + std::to_string(published["series_id"].get<int>()) + "/blind-box";
+  json record = anyone.get(onChain).json();
+  EXPECT_EQ(record["stage"], "committed");
+  EXPECT_EQ(record["seed_commitment"], commitment);
+  EXPECT_EQ(record["boxes"], 3);
+  EXPECT_EQ(record["contents"][1]["title"], "飞天 · 隐藏款");
+  EXPECT_TRUE(record["seed"].is_null());
+  EXPECT_EQ(
+      anyone.get("/api/v1/series/" + std::to_string(itemB["series_id"].get<int>()) + "/blind-box")
+          .status,
+      404);
+
+  // Two verified collectors get a box each.
+  std::vector<std::unique_ptr<Browser>> holders;
+  std::vector<std::string> phones;
+  for (int i = 0; i < 2; ++i) {
+    auto browser = std::make_unique<Browser>(node_->port());
+    phones.push_back("1350000000" + std::to_string(i));
+    ASSERT_EQ(browser
+                  ->call("POST", "/api/v1/auth/register",
+                         {{"phone", phones.back()}, {"password", "box pass 1"}})
+                  .status,
+              201);
+    const std::string number = identityNumber(700 + i);
+    recordSecret(number);
+    ASSERT_EQ(
+        browser->call("POST", "/api/v1/me/identity", {{"name", "王五"}, {"id_number", number}})
+            .status,
+        200);
+    holders.push_back(std::move(browser));
+  }
+  recordSecret("box pass 1");
+  const std::string boxPath = "/api/v1/blind-boxes/" + std::to_string(published["id"].get<int>());
+  HttpResult airdropped =
+      admin.call("POST", "/api/v1/airdrops",
+                 {{"series_draft_id", published["id"]}, {"title", "盲盒空投"}, {"phones", phones}});
+  ASSERT_EQ(airdropped.status, 201) << airdropped.body;
+  const std::string token1 = std::to_string(published["series_id"].get<int>()) + "#1";
+  EXPECT_EQ(codeOf(holders[0]->call("POST", "/api/v1/blind-boxes/open", {{"token", "1-1"}})),
+            "bad-token");
+  HttpResult revealed;
+  for (int wait = 0; wait < 200; ++wait) {  // once both boxes are minted
+    revealed = issuer.call("POST", boxPath + "/reveal");
+    if (codeOf(revealed) != "orders-in-flight") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(revealed.status, 200) << revealed.body;
+  EXPECT_EQ(codeOf(issuer.call("POST", boxPath + "/reveal")), "already-revealed");
+  EXPECT_EQ(codeOf(holders[0]->call("POST", boxPath + "/reveal")), "not-issuer");
+
+  // Anyone recomputes each box's item from the public record.
+  record = anyone.get(onChain).json();
+  EXPECT_EQ(record["stage"], "revealed");
+  const core::CryptoSuite& suite = core::cryptoSuite(core::SuiteId::kEd25519Sha256);
+  auto seed = core::Hash256::fromHex(record["seed"].get<std::string>());
+  auto sealing = core::BlockHash::fromHex(record["sealing_block_hash"].get<std::string>());
+  ASSERT_TRUE(seed.ok() && sealing.ok()) << record.dump();
+  EXPECT_EQ(chain::seedCommitment(suite, *seed).hex(), commitment);
+  std::vector<chain::SeriesCount> contents;
+  for (const json& item : record["contents"]) {
+    contents.push_back(
+        {chain::SeriesId(item["series"].get<std::uint64_t>()), item["count"].get<std::uint32_t>()});
+  }
+  const auto expected = chain::assignBlindBoxItems(
+      suite,
+      chain::blindBoxShuffleSeed(suite, *seed, *sealing,
+                                 chain::SeriesId(published["series_id"].get<std::uint64_t>())),
+      contents);
+  // Who holds which box: the airdrop minted them in the order of the phone list.
+  for (std::size_t serial = 1; serial <= 2; ++serial) {
+    const std::string token =
+        std::to_string(published["series_id"].get<int>()) + "#" + std::to_string(serial);
+    HttpResult opened;
+    for (const auto& holder : holders) {
+      opened = holder->call("POST", "/api/v1/blind-boxes/open", {{"token", token}});
+      if (opened.status != 403) break;  // not this holder's
+    }
+    ASSERT_EQ(opened.status, 200) << opened.body;
+    EXPECT_EQ(opened.json()["opening"]["item_series"], expected[serial - 1].value());
+  }
+  EXPECT_EQ(codeOf(holders[0]->call("POST", "/api/v1/blind-boxes/open", {{"token", token1}})),
+            "token-burned");
+  EXPECT_EQ(codeOf(holders[0]->call("POST", "/api/v1/blind-boxes/refund", {{"token", token1}})),
+            "token-burned");
+  EXPECT_EQ(anyone.get(onChain).json()["opened"], 2);
+}
+
 // The whole sale through the real binary: a drop, an order, the sandbox provider's own page,
 // its signed callback to the node, the mint, and the token on chain in the buyer's name.
 TEST_F(PlatformApiTest, ABuyerOrdersPaysOnTheSandboxPageAndReceivesTheToken) {

@@ -179,11 +179,13 @@ std::string formField(std::string_view body, std::string_view name) {
 class CommerceApi::Impl {
  public:
   Impl(platform::Accounts& accounts, platform::Drops& drops, platform::WaitingRoom& waitingRoom,
-       platform::Lotteries& lotteries, platform::SandboxPayments& sandbox, unsigned workerThreads)
+       platform::Lotteries& lotteries, platform::BlindBoxes& blindBoxes,
+       platform::SandboxPayments& sandbox, unsigned workerThreads)
       : accounts_(accounts),
         drops_(drops),
         waitingRoom_(waitingRoom),
         lotteries_(lotteries),
+        blindBoxes_(blindBoxes),
         sandbox_(sandbox),
         workers_(std::max(1u, workerThreads)) {}
 
@@ -260,7 +262,66 @@ class CommerceApi::Impl {
       if (request.method != "POST") return notAllowed(exchange, "POST");
       return createAirdrop(exchange, *session);
     }
+    if (parts[0] == "blind-boxes" && (parts.size() == 2 || parts.size() == 3)) {
+      if (request.method != "POST") return notAllowed(exchange, "POST");
+      return blindBoxAction(exchange, *session, parts);
+    }
     noRoute(exchange);
+  }
+
+  // POST /blind-boxes/{draft id}/reveal (its issuer), /blind-boxes/open and /refund (a box's
+  // holder, {"token": "SERIES#SERIAL"}).
+  void blindBoxAction(Exchange& exchange, const platform::AuthenticatedSession& session,
+                      const std::vector<std::string_view>& parts) {
+    const HttpRequest& request = exchange.request();
+    const std::int64_t user = session.user.id;
+    if (parts.size() == 3) {
+      auto id = parseId(parts[1]);
+      if (parts[2] != "reveal") return noRoute(exchange);
+      if (!id) {
+        return exchange.respond(
+            errorResponse(request, 400, "bad-id", "a blind box is its series draft id"));
+      }
+      auto revealed = blindBoxes_.reveal(user, *id);
+      if (!revealed) return exchange.respond(errorResponse(request, revealed.status()));
+      return exchange.respond(
+          jsonResponse(200, json{{"blind_box",
+                                  {{"series", revealed->boxSeries.value()},
+                                   {"stage", "revealed"},
+                                   {"sealed_at_height", revealed->sealedAtHeight},
+                                   {"seed", revealed->seed.hex()},
+                                   {"shuffle_seed", revealed->shuffleSeed.hex()}}}}));
+    }
+    if (parts[1] != "open" && parts[1] != "refund") return noRoute(exchange);
+    auto body = jsonObjectBody(exchange, kMaxFieldBytes);
+    if (!body) return;
+    auto tokenText = body->text("token", 64);
+    if (!tokenText) return exchange.respond(errorResponse(request, tokenText.status()));
+    auto token = parseTokenId(*tokenText);
+    if (!token) {
+      return exchange.respond(errorResponse(request, 400, "bad-token",
+                                            "token is \"SERIES#SERIAL\", both decimal numbers"));
+    }
+    auto label = [](const chain::TokenId& id) {
+      return std::to_string(id.series.value()) + "#" + std::to_string(id.serial);
+    };
+    if (parts[1] == "open") {
+      auto opened = blindBoxes_.open(user, *token);
+      if (!opened) return exchange.respond(errorResponse(request, opened.status()));
+      return exchange.respond(jsonResponse(200, json{{"opening",
+                                                      {{"box", label(opened->box)},
+                                                       {"item", label(opened->item)},
+                                                       {"item_series", opened->item.series.value()},
+                                                       {"item_serial", opened->item.serial},
+                                                       {"tx_hash", opened->txHash.hex()},
+                                                       {"height", opened->height}}}}));
+    }
+    auto refunded = blindBoxes_.refund(user, *token);
+    if (!refunded) return exchange.respond(errorResponse(request, refunded.status()));
+    return exchange.respond(jsonResponse(
+        200, json{{"refund",
+                   {{"box", label(refunded->box)},
+                    {"order", refunded->order ? orderJson(*refunded->order) : json(nullptr)}}}}));
   }
 
   // ?from (default first) and ?limit (default 1,000): whole numbers, or nothing.
@@ -733,6 +794,7 @@ class CommerceApi::Impl {
   platform::Drops& drops_;
   platform::WaitingRoom& waitingRoom_;
   platform::Lotteries& lotteries_;
+  platform::BlindBoxes& blindBoxes_;
   platform::SandboxPayments& sandbox_;
   QueueEvents queueEvents_{waitingRoom_};
   boost::asio::thread_pool workers_;
@@ -745,8 +807,9 @@ class CommerceApi::Impl {
 
 CommerceApi::CommerceApi(platform::Accounts& accounts, platform::Drops& drops,
                          platform::WaitingRoom& waitingRoom, platform::Lotteries& lotteries,
-                         platform::SandboxPayments& sandbox, unsigned workerThreads)
-    : impl_(std::make_unique<Impl>(accounts, drops, waitingRoom, lotteries, sandbox,
+                         platform::BlindBoxes& blindBoxes, platform::SandboxPayments& sandbox,
+                         unsigned workerThreads)
+    : impl_(std::make_unique<Impl>(accounts, drops, waitingRoom, lotteries, blindBoxes, sandbox,
                                    workerThreads)) {}
 
 CommerceApi::~CommerceApi() { impl_->stop(); }
@@ -756,7 +819,7 @@ bool CommerceApi::handles(std::string_view path) {
   if (!parts.empty() && parts[0] == "sandbox") return true;
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") return false;
   return parts[2] == "drops" || parts[2] == "orders" || parts[2] == "payments" ||
-         parts[2] == "airdrops";
+         parts[2] == "airdrops" || parts[2] == "blind-boxes";
 }
 
 void CommerceApi::handle(const std::shared_ptr<Exchange>& exchange) { impl_->handle(exchange); }

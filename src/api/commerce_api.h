@@ -15,6 +15,10 @@
 //   GET  /api/v1/orders/{id}/events               the order's changes, as server-sent events
 //   POST /api/v1/orders/{id}/pay                  the provider's payment page for the order
 //   POST /api/v1/orders/{id}/refund               operator
+//   POST /api/v1/blind-boxes/{id}/reveal          a blind box's issuer (its series draft id):
+//                                                 seal the sale and reveal the seed (the node's
+//                                                 GET /api/v1/series/{id}/blind-box shows it)
+//   POST /api/v1/blind-boxes/open, .../refund     a box's holder: {"token": "SERIES#SERIAL"}
 //   POST /api/v1/payments/sandbox/notify          the provider's signed callback (no session)
 //   GET/POST /sandbox/pay/{id}                    the sandbox provider's payment page
 #pragma once
@@ -24,6 +28,7 @@
 
 #include <api/http_server.h>
 #include <platform/accounts.h>
+#include <platform/blind_boxes.h>
 #include <platform/drops.h>
 #include <platform/lottery.h>
 #include <platform/payments.h>
@@ -35,7 +40,8 @@ class CommerceApi {
  public:
   CommerceApi(platform::Accounts& accounts, platform::Drops& drops,
               platform::WaitingRoom& waitingRoom, platform::Lotteries& lotteries,
-              platform::SandboxPayments& sandbox, unsigned workerThreads = 4);
+              platform::BlindBoxes& blindBoxes, platform::SandboxPayments& sandbox,
+              unsigned workerThreads = 4);
   ~CommerceApi();
   CommerceApi(const CommerceApi&) = delete;
   CommerceApi& operator=(const CommerceApi&) = delete;

@@ -179,6 +179,7 @@ class NodeApi::Impl {
   HttpResponse rawBlock(const HttpRequest& request, std::string_view id) const;
   HttpResponse consortium(const HttpRequest& request) const;
   HttpResponse series(const HttpRequest& request, std::string_view id) const;
+  HttpResponse blindBox(const HttpRequest& request, std::string_view id) const;
   HttpResponse lottery(const HttpRequest& request, std::string_view id) const;
   HttpResponse account(const HttpRequest& request, const core::Address& address) const;
   HttpResponse accountTokens(const HttpRequest& request, const core::Address& address) const;
@@ -279,6 +280,9 @@ void NodeApi::Impl::handle(const std::shared_ptr<Exchange>& exchange) {
   }
   if (resource == "series" && parts.size() == 2) {
     return exchange->respond(series(request, parts[1]));
+  }
+  if (resource == "series" && parts.size() == 3 && parts[2] == "blind-box") {
+    return exchange->respond(blindBox(request, parts[1]));
   }
   if (resource == "lotteries" && parts.size() == 2) {
     return exchange->respond(lottery(request, parts[1]));
@@ -668,6 +672,59 @@ HttpResponse NodeApi::Impl::series(const HttpRequest& request, std::string_view 
   auto record = core::decode<chain::SeriesRecord>(*bytes);
   if (!record) return errorResponse(request, 500, "state-corrupt", "the series record is damaged");
   return jsonResponse(200, seriesJson(*record, ledger_.holdersOf(record->id)));
+}
+
+// A blind box as the chain holds it: the contents (the published odds, with each item's title),
+// H(seed), and once revealed the seed and the sealing block's hash, from which anyone recomputes
+// every box's item (docs/FAIRNESS.md).
+HttpResponse NodeApi::Impl::blindBox(const HttpRequest& request, std::string_view id) const {
+  auto number = parseNumber(id);
+  if (!number) return errorResponse(request, 400, "bad-id", "a series is its decimal id");
+  auto bytes = ledger_.get(chain::state_keys::blindBox(chain::SeriesId(*number)));
+  if (!bytes) {
+    return errorResponse(request, 404, "blind-box-not-found",
+                         "series " + std::string(id) + " is not a blind box");
+  }
+  auto record = core::decode<chain::BlindBoxRecord>(*bytes);
+  if (!record) return errorResponse(request, 500, "state-corrupt", "the blind box is damaged");
+  std::uint64_t total = 0;
+  for (const auto& item : record->contents) total += item.count;
+  json contents = json::array();
+  for (const auto& item : record->contents) {
+    json entry{{"series", item.series.value()},
+               {"count", item.count},
+               {"odds", total == 0 ? 0.0 : static_cast<double>(item.count) / total}};
+    if (auto itemBytes = ledger_.get(chain::state_keys::series(item.series))) {
+      if (auto itemSeries = core::decode<chain::SeriesRecord>(*itemBytes)) {
+        entry["title"] = itemSeries->title;
+        entry["media_hash"] = itemSeries->mediaHash.hex();
+        entry["media_type"] = itemSeries->mediaType;
+      }
+    }
+    contents.push_back(std::move(entry));
+  }
+  static constexpr std::array<std::string_view, 5> kStages = {"", "committed", "sealed", "revealed",
+                                                              "expired"};
+  const auto stage = static_cast<std::size_t>(record->stage);
+  const bool revealed = record->stage == chain::BlindBoxStage::kRevealed;
+  json sealingHash = nullptr;
+  if (record->sealedAtHeight > 0) {
+    if (auto sealing = ledger_.blockAt(record->sealedAtHeight)) {
+      sealingHash = chain::blockHash(ledger_.parameters(), sealing->header).hex();
+    }
+  }
+  return jsonResponse(
+      200, json{{"series", record->boxSeries.value()},
+                {"contents", contents},
+                {"boxes", total},
+                {"seed_commitment", record->seedCommitment.hex()},
+                {"reveal_deadline", record->revealDeadline.unixMillis()},
+                {"stage", stage < kStages.size() ? kStages[stage] : "unknown"},
+                {"sealed_at_height", record->sealedAtHeight},
+                {"sealing_block_hash", sealingHash},
+                {"seed", revealed ? json(record->seed.hex()) : json(nullptr)},
+                {"shuffle_seed", revealed ? json(record->shuffleSeed.hex()) : json(nullptr)},
+                {"opened", record->opened}});
 }
 
 // A lottery as the chain holds it, with the commit block's hash: with the published entrant list,

@@ -313,23 +313,6 @@ class PlatformApi::Impl {
                                               {"height", gift->height}}}}));
   }
 
-  static std::optional<chain::TokenId> parseTokenId(std::string_view text) {
-    std::size_t hash = text.find('#');
-    if (hash == std::string_view::npos) return std::nullopt;
-    auto number = [](std::string_view digits) -> std::optional<std::uint64_t> {
-      std::uint64_t value = 0;
-      auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-      if (digits.empty() || error != std::errc() || end != digits.data() + digits.size()) {
-        return std::nullopt;
-      }
-      return value;
-    };
-    auto series = number(text.substr(0, hash));
-    auto serial = number(text.substr(hash + 1));
-    if (!series || !serial || *series == 0 || *serial == 0) return std::nullopt;
-    return chain::TokenId{chain::SeriesId(*series), *serial};
-  }
-
   // GET /users?phone=PREFIX&before=ID&limit=N: accounts newest first, for operators.
   void listUsers(Exchange& exchange, const platform::AuthenticatedSession& session) {
     const HttpRequest& request = exchange.request();
@@ -467,6 +450,24 @@ class PlatformApi::Impl {
              {"review_reason", draft.reviewReason},
              {"created_at", draft.createdAt.unixMillis()},
              {"updated_at", draft.updatedAt.unixMillis()}};
+    if (fields.isBlindBox()) {
+      json items = json::array();
+      for (const auto& item : fields.blindBox) {
+        items.push_back(
+            {{"series_draft_id", item.seriesDraftId},
+             {"series_id", item.seriesId},
+             {"count", item.count},
+             {"odds", static_cast<double>(item.count) /
+                          static_cast<double>(std::max<std::uint64_t>(1, fields.editionCap))}});
+      }
+      out["blind_box"] = {{"items", items},
+                          {"reveal_deadline", fields.revealDeadline.unixMillis()}};
+      if (draft.state == platform::SeriesState::kPublished) {
+        out["blind_box"]["seed_commitment"] = draft.boxSeedCommitment.hex();
+      }
+    } else {
+      out["blind_box"] = nullptr;
+    }
     if (draft.state == platform::SeriesState::kPublished) {
       out["series_id"] = draft.seriesId;
       out["publication_tx"] = draft.publicationTx.hex();
@@ -536,6 +537,29 @@ class PlatformApi::Impl {
       fields.rights.push_back(
           {++id, right["kind"].get<std::string>(), static_cast<std::uint32_t>(*uses)});
     }
+    // A blind box: {"items": [{"series_draft_id", "count"}...], "reveal_deadline": unix ms}.
+    json box = document.value("blind_box", json());
+    if (box.is_null()) return fields;
+    if (!box.is_object() || !box.contains("items") || !box["items"].is_array() ||
+        box["items"].empty() || box["items"].size() > chain::limits::kMaxBlindBoxItemKinds) {
+      return core::invalidArgument(
+          "wrong-type", "\"blind_box\" is null or {\"items\": 1 to 64 items, \"reveal_deadline\"}");
+    }
+    for (const json& item : box["items"]) {
+      if (!item.is_object()) {
+        return core::invalidArgument("wrong-type",
+                                     "each blind-box item is {\"series_draft_id\", \"count\"}");
+      }
+      auto series = body.number(item, "series_draft_id", INT64_MAX);
+      if (!series) return series.status();
+      auto count = body.number(item, "count", chain::limits::kMaxBlindBoxSize);
+      if (!count) return count.status();
+      fields.blindBox.push_back(
+          {static_cast<std::int64_t>(*series), static_cast<std::uint32_t>(*count), 0});
+    }
+    auto deadline = body.number(box, "reveal_deadline", INT64_MAX);
+    if (!deadline) return deadline.status();
+    fields.revealDeadline = core::Timestamp::fromUnixMillis(static_cast<std::int64_t>(*deadline));
     return fields;
   }
 

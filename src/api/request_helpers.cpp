@@ -37,6 +37,16 @@ std::optional<std::int64_t> parseId(std::string_view text) {
   return id;
 }
 
+std::optional<chain::TokenId> parseTokenId(std::string_view text) {
+  std::size_t hash = text.find('#');
+  if (hash == std::string_view::npos) return std::nullopt;
+  auto series = parseId(text.substr(0, hash));
+  auto serial = parseId(text.substr(hash + 1));
+  if (!series || !serial) return std::nullopt;
+  return chain::TokenId{chain::SeriesId(static_cast<std::uint64_t>(*series)),
+                        static_cast<std::uint64_t>(*serial)};
+}
+
 core::Status checkOrigin(const HttpRequest& request) {
   std::string origin = requestHeader(request, "origin");
   if (origin.empty()) return {};

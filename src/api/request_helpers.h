@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <api/http_server.h>
+#include <chain/types.h>
 #include <core/status.h>
 #include <platform/accounts.h>
 
@@ -22,6 +23,8 @@ std::string requestCookie(const HttpRequest& request, std::string_view name);
 
 // A positive decimal id, or nothing.
 std::optional<std::int64_t> parseId(std::string_view text);
+// A token as "SERIES#SERIAL", both positive decimal numbers, or nothing.
+std::optional<chain::TokenId> parseTokenId(std::string_view text);
 
 // A state-changing request from a page of another site is refused whatever it carries: the
 // browser names the page's origin, and it must be this host's ("cross-origin").

@@ -252,7 +252,8 @@ int serve(const ServeSetup& setup, const sigset_t& signals) {
   }
   platform::Minter minter(**database, accounts, drops, *ledger, orderer, clock);
   platform::Lotteries lotteries(**database, accounts, *ledger, orderer, clock);
-  api::CommerceApi commerceApi(accounts, drops, waitingRoom, lotteries, **sandbox);
+  platform::BlindBoxes blindBoxes(**database, accounts, catalog, drops, chainWriter, clock);
+  api::CommerceApi commerceApi(accounts, drops, waitingRoom, lotteries, blindBoxes, **sandbox);
 
   std::FILE* accessLog = std::fopen((data / "access.log").c_str(), "a");
 

@@ -1,8 +1,13 @@
 #include <platform/catalog.h>
 
 #include <algorithm>
+#include <set>
 
+#include <sodium.h>
 #include <nlohmann/json.hpp>
+
+#include <chain/fair_random.h>
+#include <chain/state_keys.h>
 
 namespace jiancang::platform {
 namespace {
@@ -49,11 +54,31 @@ std::vector<chain::RightDefinition> parseRights(const std::string& text) {
   return rights;
 }
 
+json blindBoxJson(const std::vector<BlindBoxItem>& items) {
+  json out = json::array();
+  for (const auto& item : items) {
+    out.push_back(
+        {{"draft", item.seriesDraftId}, {"series", item.seriesId}, {"count", item.count}});
+  }
+  return out;
+}
+
+std::vector<BlindBoxItem> parseBlindBox(const std::string& text) {
+  std::vector<BlindBoxItem> items;
+  json parsed = json::parse(text, nullptr, false);
+  if (!parsed.is_array()) return items;
+  for (const json& item : parsed) {
+    items.push_back({item.value("draft", std::int64_t{0}), item.value("count", 0u),
+                     item.value("series", std::uint64_t{0})});
+  }
+  return items;
+}
+
 constexpr const char* kDraftColumns =
     "id, issuer_id, drafted_by, title, description, media, media_type, edition_cap, royalty_bp, "
     "transferable, hold_first_ms, hold_between_ms, tradable, price_ceiling_fen, rights, state, "
     "reviewer_id, review_reason, metadata, series_id, publication_tx, publication_height, "
-    "created_at, updated_at";
+    "created_at, updated_at, blind_box, reveal_deadline, box_commitment";
 
 SeriesDraft readDraft(const SqlRow& row) {
   SeriesDraft draft;
@@ -81,6 +106,11 @@ SeriesDraft readDraft(const SqlRow& row) {
   draft.publicationHeight = static_cast<std::uint64_t>(row.integer(21));
   draft.createdAt = core::Timestamp::fromUnixMillis(row.integer(22));
   draft.updatedAt = core::Timestamp::fromUnixMillis(row.integer(23));
+  draft.fields.blindBox = parseBlindBox(row.text(24));
+  draft.fields.revealDeadline = core::Timestamp::fromUnixMillis(row.integer(25));
+  if (!row.isNull(26)) {
+    if (auto hash = core::Hash256::fromView(row.bytes(26))) draft.boxSeedCommitment = *hash;
+  }
   return draft;
 }
 
@@ -96,7 +126,9 @@ std::vector<SqlValue> fieldValues(const SeriesFields& fields, const std::string&
           static_cast<std::int64_t>(fields.policy.holdBetweenTransfersMillis),
           std::int64_t{fields.policy.tradable ? 1 : 0},
           fields.policy.priceCeiling.value(),
-          rightsJson(fields.rights).dump()};
+          rightsJson(fields.rights).dump(),
+          fields.isBlindBox() ? blindBoxJson(fields.blindBox).dump() : std::string(),
+          fields.isBlindBox() ? fields.revealDeadline.unixMillis() : std::int64_t{0}};
 }
 
 constexpr const char* kIssuerColumns =
@@ -236,7 +268,55 @@ core::Result<std::vector<Issuer>> Catalog::issuers() {
   return out;
 }
 
-Status Catalog::checkFields(const SeriesFields& fields, std::string* mediaType) {
+Status Catalog::checkBlindBox(std::int64_t issuerId, SeriesFields& fields) {
+  if (fields.blindBox.size() > chain::limits::kMaxBlindBoxItemKinds) {
+    return core::invalidArgument("blind-box-items", "a blind box holds at most 64 kinds of item");
+  }
+  std::uint64_t total = 0;
+  std::set<std::int64_t> seen;
+  for (BlindBoxItem& item : fields.blindBox) {
+    if (item.count == 0) {
+      return core::invalidArgument("blind-box-items", "each item is in at least one box");
+    }
+    if (!seen.insert(item.seriesDraftId).second) {
+      return core::invalidArgument(
+          "blind-box-items",
+          "series " + std::to_string(item.seriesDraftId) + " is listed twice in the contents");
+    }
+    auto found = list("id = ?", {item.seriesDraftId});
+    if (!found) return found.status();
+    if (found->empty() || found->front().issuerId != issuerId ||
+        found->front().state != SeriesState::kPublished) {
+      return core::invalidArgument("blind-box-items",
+                                   "item " + std::to_string(item.seriesDraftId) +
+                                       " is not a published series of this issuer");
+    }
+    if (found->front().fields.isBlindBox()) {
+      return core::invalidArgument("blind-box-items", "a blind box cannot contain boxes");
+    }
+    item.seriesId = found->front().seriesId;
+    total += item.count;
+  }
+  if (total != fields.editionCap || total > chain::limits::kMaxBlindBoxSize) {
+    return core::invalidArgument(
+        "blind-box-size-mismatch",
+        "the contents hold " + std::to_string(total) + " items, the box series has " +
+            std::to_string(fields.editionCap) + " boxes (they must be equal, at most 100,000)");
+  }
+  constexpr std::int64_t kYearMillis = 366LL * 24 * 3'600'000;
+  const std::int64_t now = clock_.now().unixMillis();
+  if (fields.revealDeadline.unixMillis() <= now ||
+      fields.revealDeadline.unixMillis() > now + kYearMillis) {
+    return core::invalidArgument("reveal-deadline-invalid",
+                                 "a blind box's reveal deadline is in the future, within a year");
+  }
+  return {};
+}
+
+Status Catalog::checkFields(std::int64_t issuerId, SeriesFields& fields, std::string* mediaType) {
+  if (fields.isBlindBox()) {
+    if (Status status = checkBlindBox(issuerId, fields); !status.isOk()) return status;
+  }
   if (fields.description.size() > kMaxDescriptionBytes) {
     return core::invalidArgument("description-too-long", "a description is at most 4,000 bytes");
   }
@@ -262,11 +342,12 @@ Status Catalog::checkFields(const SeriesFields& fields, std::string* mediaType) 
   return candidate.check();
 }
 
-core::Result<SeriesDraft> Catalog::draft(std::int64_t userId, const SeriesFields& fields) {
+core::Result<SeriesDraft> Catalog::draft(std::int64_t userId, const SeriesFields& given) {
   auto issuer = issuerOfUser(userId);
   if (!issuer) return issuer.status();
+  SeriesFields fields = given;
   std::string mediaType;
-  if (Status status = checkFields(fields, &mediaType); !status.isOk()) return status;
+  if (Status status = checkFields(issuer->id, fields, &mediaType); !status.isOk()) return status;
   SeriesDraft created;
   Status status = database_.transaction([&](SqlSession& session) -> Status {
     std::vector<SqlValue> values = {issuer->id, userId};
@@ -277,8 +358,9 @@ core::Result<SeriesDraft> Catalog::draft(std::int64_t userId, const SeriesFields
     auto rows = session.query(
         std::string("INSERT INTO series_drafts (issuer_id, drafted_by, title, description, media, "
                     "media_type, edition_cap, royalty_bp, transferable, hold_first_ms, "
-                    "hold_between_ms, tradable, price_ceiling_fen, rights, state, created_at, "
-                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "hold_between_ms, tradable, price_ceiling_fen, rights, blind_box, "
+                    "reveal_deadline, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "RETURNING ") +
             kDraftColumns,
         values);
@@ -301,11 +383,14 @@ core::Result<SeriesDraft> Catalog::ownDraft(std::int64_t userId, std::int64_t dr
 }
 
 core::Result<SeriesDraft> Catalog::edit(std::int64_t userId, std::int64_t draftId,
-                                        const SeriesFields& fields) {
+                                        const SeriesFields& given) {
   auto existing = ownDraft(userId, draftId);
   if (!existing) return existing.status();
+  SeriesFields fields = given;
   std::string mediaType;
-  if (Status status = checkFields(fields, &mediaType); !status.isOk()) return status;
+  if (Status status = checkFields(existing->issuerId, fields, &mediaType); !status.isOk()) {
+    return status;
+  }
   SeriesDraft updated;
   Status status = database_.transaction([&](SqlSession& session) -> Status {
     std::vector<SqlValue> values = fieldValues(fields, mediaType);
@@ -317,8 +402,9 @@ core::Result<SeriesDraft> Catalog::edit(std::int64_t userId, std::int64_t draftI
     auto rows = session.query(
         std::string("UPDATE series_drafts SET title = ?, description = ?, media = ?, media_type = "
                     "?, edition_cap = ?, royalty_bp = ?, transferable = ?, hold_first_ms = ?, "
-                    "hold_between_ms = ?, tradable = ?, price_ceiling_fen = ?, rights = ?, state "
-                    "= ?, updated_at = ? WHERE id = ? AND state IN (?, ?) RETURNING ") +
+                    "hold_between_ms = ?, tradable = ?, price_ceiling_fen = ?, rights = ?, "
+                    "blind_box = ?, reveal_deadline = ?, state = ?, updated_at = ? WHERE id = ? "
+                    "AND state IN (?, ?) RETURNING ") +
             kDraftColumns,
         values);
     if (!rows) return rows.status();
@@ -418,58 +504,132 @@ core::Result<SeriesDraft> Catalog::publish(std::int64_t userId, std::int64_t dra
                                     "a series is published once a reviewer has approved it");
   }
   const SeriesFields& fields = current->fields;
+  const bool blindBox = fields.isBlindBox();
+  // A blind box's seed is drawn once and kept: a publication finished after a failure commits
+  // the same one.
+  core::Hash256 seedCommitment;
+  if (blindBox) {
+    core::Hash256 fresh;
+    randombytes_buf(fresh.mutableArray().data(), fresh.mutableArray().size());
+    Status stored = database_.transaction([&](SqlSession& session) -> Status {
+      auto updated =
+          session.execute("UPDATE series_drafts SET box_seed = ? WHERE id = ? AND box_seed IS NULL",
+                          {bytesOf(fresh.view()), draftId});
+      return updated ? Status() : updated.status();
+    });
+    if (!stored.isOk()) return stored;
+    auto seed = blindBoxSeed(draftId);
+    if (!seed) return seed.status();
+    seedCommitment = chain::seedCommitment(chain_.parameters().crypto(), *seed);
+  }
+
   json policy = {{"transferable", fields.policy.transferable},
                  {"hold_before_first_transfer_ms", fields.policy.holdBeforeFirstTransferMillis},
                  {"hold_between_transfers_ms", fields.policy.holdBetweenTransfersMillis},
                  {"tradable", fields.policy.tradable},
                  {"price_ceiling_fen", fields.policy.priceCeiling.value()}};
-  const std::string metadata = json{
-      {"format", "jiancang-series-metadata-v1"},
-      {"title", fields.title},
-      {"description", fields.description},
-      {"media_sha256", fields.media.hex()},
-      {"media_type", current->mediaType},
-      {"edition_cap", fields.editionCap},
-      {"royalty_basis_points", fields.royaltyBasisPoints},
-      {"policy", policy},
-      {"rights", rightsJson(fields.rights)},
-      {"issuer", issuer->displayName},
-      {"licence_hash",
-       issuer->licenceHash.hex()}}.dump();
-  chain::CreateSeries operation;
-  operation.title = fields.title;
-  operation.mediaHash = fields.media;
-  operation.mediaType = current->mediaType;
-  operation.metadataHash = core::sha256(core::asBytes(metadata));
-  operation.licenceHash = issuer->licenceHash;
-  operation.editionCap = fields.editionCap;
-  operation.creator = issuer->address;
-  operation.royaltyBasisPoints = fields.royaltyBasisPoints;
-  operation.policy = fields.policy;
-  operation.rights = fields.rights;
+  json document = {{"format", "jiancang-series-metadata-v1"},
+                   {"title", fields.title},
+                   {"description", fields.description},
+                   {"media_sha256", fields.media.hex()},
+                   {"media_type", current->mediaType},
+                   {"edition_cap", fields.editionCap},
+                   {"royalty_basis_points", fields.royaltyBasisPoints},
+                   {"policy", policy},
+                   {"rights", rightsJson(fields.rights)},
+                   {"issuer", issuer->displayName},
+                   {"licence_hash", issuer->licenceHash.hex()}};
+  if (blindBox) {
+    json contents = json::array();
+    for (const BlindBoxItem& item : fields.blindBox) {
+      contents.push_back({{"series_id", item.seriesId}, {"count", item.count}});
+    }
+    document["blind_box"] = {{"contents", contents},
+                             {"reveal_deadline_ms", fields.revealDeadline.unixMillis()},
+                             {"seed_commitment", seedCommitment.hex()}};
+  }
+  // A publication finished after a failure keeps the metadata its series was created with.
+  const std::string metadata = current->seriesId != 0 ? current->metadata : document.dump();
   // Signed with the issuer's own key, inside the issuer's own request.
   auto key = accounts_.signingKey(userId);
   if (!key) return key.status();
-  auto outcome = chain_.submit(*key, std::move(operation));
-  if (!outcome) return outcome.status();
-  if (Status refused = receiptStatus(outcome->receipt); !refused.isOk()) return refused;
+
+  if (current->seriesId == 0) {
+    chain::CreateSeries operation;
+    operation.title = fields.title;
+    operation.mediaHash = fields.media;
+    operation.mediaType = current->mediaType;
+    operation.metadataHash = core::sha256(core::asBytes(metadata));
+    operation.licenceHash = issuer->licenceHash;
+    operation.editionCap = fields.editionCap;
+    operation.creator = issuer->address;
+    operation.royaltyBasisPoints = fields.royaltyBasisPoints;
+    operation.policy = fields.policy;
+    operation.rights = fields.rights;
+    auto outcome = chain_.submit(*key, std::move(operation));
+    if (!outcome) return outcome.status();
+    if (Status refused = receiptStatus(outcome->receipt); !refused.isOk()) return refused;
+    current->seriesId = outcome->receipt.createdId;
+    // Recorded at once: a blind box is public only once its contents are committed too.
+    Status recorded = database_.transaction([&](SqlSession& session) -> Status {
+      auto updated = session.execute(
+          "UPDATE series_drafts SET metadata = ?, series_id = ?, publication_tx = ?, "
+          "publication_height = ?, updated_at = ? WHERE id = ?",
+          {metadata, static_cast<std::int64_t>(current->seriesId), bytesOf(outcome->txHash.view()),
+           static_cast<std::int64_t>(outcome->height), clock_.now().unixMillis(), draftId});
+      return updated ? Status() : updated.status();
+    });
+    if (!recorded.isOk()) return recorded;
+  }
+
+  if (blindBox) {
+    chain::CommitBlindBox commit;
+    commit.boxSeries = chain::SeriesId(current->seriesId);
+    for (const BlindBoxItem& item : fields.blindBox) {
+      commit.contents.push_back({chain::SeriesId(item.seriesId), item.count});
+    }
+    commit.seedCommitment = seedCommitment;
+    commit.revealDeadline = fields.revealDeadline;
+    auto outcome = chain_.submit(*key, std::move(commit));
+    if (!outcome) return outcome.status();
+    // Committed by an earlier attempt whose answer was lost: the same contents and seed.
+    if (outcome->receipt.reason != "blind-box-exists") {
+      if (Status refused = receiptStatus(outcome->receipt); !refused.isOk()) return refused;
+    }
+  }
 
   SeriesDraft published;
   Status status = database_.transaction([&](SqlSession& session) -> Status {
     auto rows = session.query(
-        std::string("UPDATE series_drafts SET state = ?, metadata = ?, series_id = ?, "
-                    "publication_tx = ?, publication_height = ?, updated_at = ? WHERE id = ? "
-                    "RETURNING ") +
+        std::string("UPDATE series_drafts SET state = ?, box_commitment = ?, updated_at = ? "
+                    "WHERE id = ? RETURNING ") +
             kDraftColumns,
-        {std::int64_t{static_cast<int>(SeriesState::kPublished)}, metadata,
-         static_cast<std::int64_t>(outcome->receipt.createdId), bytesOf(outcome->txHash.view()),
-         static_cast<std::int64_t>(outcome->height), clock_.now().unixMillis(), draftId});
+        {std::int64_t{static_cast<int>(SeriesState::kPublished)},
+         blindBox ? SqlValue(bytesOf(seedCommitment.view())) : SqlValue(),
+         clock_.now().unixMillis(), draftId});
     if (!rows) return rows.status();
     published = readDraft(rows->front());
     return {};
   });
   if (!status.isOk()) return status;
   return published;
+}
+
+core::Result<core::Hash256> Catalog::blindBoxSeed(std::int64_t draftId) {
+  std::optional<core::Hash256> seed;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    auto rows = session.query("SELECT box_seed FROM series_drafts WHERE id = ?", {draftId});
+    if (!rows) return rows.status();
+    if (!rows->empty() && !rows->front().isNull(0)) {
+      if (auto hash = core::Hash256::fromView(rows->front().bytes(0))) seed = *hash;
+    }
+    return {};
+  });
+  if (!status.isOk()) return status;
+  if (!seed)
+    return core::notFound("no-box-seed",
+                          "series draft " + std::to_string(draftId) + " has no blind-box seed");
+  return *seed;
 }
 
 core::Result<SeriesDraft> Catalog::find(std::optional<std::int64_t> viewerId,

@@ -31,6 +31,10 @@ class ChainWriter {
   // refusal) without knowing whether it will commit later only on a timeout, which says so.
   core::Result<ChainOutcome> submit(const core::KeyPair& signer, chain::Operation operation);
 
+  const chain::ChainParameters& parameters() const { return ledger_.parameters(); }
+  // The committed state, for reading records the platform acts on.
+  const ledger::Ledger& ledger() const { return ledger_; }
+
  private:
   ledger::Ledger& ledger_;
   ordering::Orderer& orderer_;

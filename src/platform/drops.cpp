@@ -980,6 +980,44 @@ core::Result<Order> Drops::refund(std::int64_t operatorId, std::int64_t orderId,
   return order(operatorId, orderId);
 }
 
+core::Result<std::optional<Order>> Drops::refundSoldToken(std::uint64_t seriesId,
+                                                          std::uint64_t serial,
+                                                          const std::string& reason) {
+  std::optional<std::int64_t> orderId;
+  std::string paymentId;
+  Status status = database_.transaction([&](SqlSession& session) -> Status {
+    orderId.reset();
+    auto rows = session.query(
+        "SELECT o.id, o.state, COALESCE(o.payment_id, '') FROM orders o JOIN drops d ON "
+        "o.drop_id = d.id WHERE d.series_id = ? AND o.serial = ? AND o.amount_fen > 0",
+        {static_cast<std::int64_t>(seriesId), static_cast<std::int64_t>(serial)});
+    if (!rows) return rows.status();
+    if (rows->empty() || rows->front().text(2).empty()) return {};
+    if (rows->front().text(1) != orderStateName(OrderState::kDelivered)) {
+      return core::failedPrecondition("order-not-refundable",
+                                      "the order that sold this token is " +
+                                          std::string(rows->front().text(1)) + ", not delivered");
+    }
+    orderId = rows->front().integer(0);
+    paymentId = rows->front().text(2);
+    // Marked first: a second request for the same token finds it refunded and stops here.
+    return recordOrderState(session, *orderId, OrderState::kRefunded, "refunded: " + reason,
+                            clock_.now());
+  });
+  if (!status.isOk()) return status;
+  if (!orderId) return std::optional<Order>();
+  if (Status refunded = refundPayment(paymentId, reason); !refunded.isOk()) {
+    Status restored = database_.transaction([&](SqlSession& session) -> Status {
+      return recordOrderState(session, *orderId, OrderState::kDelivered,
+                              "refund failed: " + refunded.message(), clock_.now());
+    });
+    return restored.isOk() ? refunded : restored;
+  }
+  auto refundedOrder = orderById(*orderId);
+  if (!refundedOrder) return refundedOrder.status();
+  return std::optional<Order>(std::move(refundedOrder).value());
+}
+
 core::Result<SalesFigures> Drops::figures(std::int64_t dropId) {
   SalesFigures figures;
   Status status = database_.transaction([&](SqlSession& session) -> Status {

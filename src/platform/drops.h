@@ -226,6 +226,14 @@ class Drops {
   core::Result<Order> refund(std::int64_t operatorId, std::int64_t orderId,
                              const std::string& reason);
 
+  // Refunds the delivered order that sold token `serial` of `seriesId`, once the token is gone
+  // for a reason that entitles its buyer to their money (a blind box whose seed was never
+  // revealed): the payment is refunded to whoever paid. Nothing when no paid order sold it
+  // (an airdrop, a gift of a token bought elsewhere); "order-not-refundable" if the order is
+  // not delivered.
+  core::Result<std::optional<Order>> refundSoldToken(std::uint64_t seriesId, std::uint64_t serial,
+                                                     const std::string& reason);
+
   core::Result<SalesFigures> figures(std::int64_t dropId);
 
  private:

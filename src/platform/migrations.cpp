@@ -296,6 +296,13 @@ CREATE TABLE lottery_entries (
   UNIQUE (drop_id, entry_index)
 );
 )sql"},
+    Migration{9, "blind boxes: a series draft's contents, reveal deadline and secret seed",
+              R"sql(
+ALTER TABLE series_drafts ADD COLUMN blind_box TEXT NOT NULL DEFAULT '';
+ALTER TABLE series_drafts ADD COLUMN reveal_deadline BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE series_drafts ADD COLUMN box_seed {bytes};
+ALTER TABLE series_drafts ADD COLUMN box_commitment {bytes};
+)sql"},
 };
 
 std::string spell(std::string sql, SqlDialect dialect) {

@@ -118,6 +118,37 @@ core::Result<std::vector<DemoAccount>> seedDemo(
     published.push_back(*series);
   }
 
+  // A blind box over the three works, with its odds published on chain before any box sells:
+  // 60 landscapes, 30 animations, 10 vessels in 100 boxes.
+  progress("demo blind box (contents and H(seed) committed on chain)");
+  auto boxMedia = platform.media.upload(issuerId, demoBoxPng(512));
+  if (!boxMedia) return failed("blind-box media", boxMedia);
+  platform::SeriesFields boxFields;
+  boxFields.title = "鉴藏盲盒 · 第一弹";
+  boxFields.description =
+      "100 个盒子：60 个青绿山水、30 个流光、10 个青铜鼎。开售前内容与种子哈希已上链，"
+      "售罄后公布种子，任何人都能复算每个盒子里是什么。";
+  boxFields.media = boxMedia->sha256;
+  boxFields.editionCap = 100;
+  boxFields.royaltyBasisPoints = 500;
+  boxFields.policy.transferable = true;
+  boxFields.policy.holdBeforeFirstTransferMillis = std::uint64_t{24} * 3'600'000;
+  boxFields.policy.holdBetweenTransfersMillis = std::uint64_t{24} * 3'600'000;
+  boxFields.blindBox = {
+      {published[0].id, 60, 0}, {published[1].id, 30, 0}, {published[2].id, 10, 0}};
+  boxFields.revealDeadline = platform.clock.now() + std::chrono::hours(24 * 40);
+  auto boxDraft = platform.catalog.draft(issuerId, boxFields);
+  if (!boxDraft) return failed("draft of the blind box", boxDraft);
+  if (auto submitted = platform.catalog.submitForReview(issuerId, boxDraft->id); !submitted) {
+    return failed("review of the blind box", submitted);
+  }
+  if (auto approved = platform.catalog.review(reviewerId, boxDraft->id, true, ""); !approved) {
+    return failed("approval of the blind box", approved);
+  }
+  auto box = platform.catalog.publish(issuerId, boxDraft->id);
+  if (!box) return failed("publication of the blind box", box);
+  published.push_back(*box);
+
   progress("demo drops and announcements");
   const core::Timestamp now = platform.clock.now();
   struct DropPlan {
@@ -131,6 +162,7 @@ core::Result<std::vector<DemoAccount>> seedDemo(
       {0, "青绿山水 · 千里 首发", 1990, 200, -std::chrono::minutes(1)},
       {1, "流光 · 限时发售", 990, 100, std::chrono::minutes(10)},
       {2, "青铜鼎 · 三维 首发", 2990, 50, -std::chrono::minutes(1)},
+      {3, "鉴藏盲盒 · 第一弹", 1290, 100, -std::chrono::minutes(1)},
   };
   for (const DropPlan& plan : plans) {
     platform::DropFields fields;
@@ -154,7 +186,8 @@ core::Result<std::vector<DemoAccount>> seedDemo(
   if (!airdrop) return failed("airdrop", airdrop);
   auto pinned = platform.support.announce(
       operatorId, "欢迎来到鉴藏演示",
-      "这是 jiancang --demo 生成的演示平台：三件作品、两场正在发售的活动和一场倒计时发售。"
+      "这是 jiancang --demo "
+      "生成的演示平台：三件作品、一个公示概率的盲盒、三场正在发售的活动和一场倒计时发售。"
       "用演示藏家账号登录即可排队、购买、在沙箱中支付，并在证书页亲自验证链上签名。",
       true);
   if (!pinned) return failed("announcement", pinned);

@@ -1,6 +1,7 @@
 // `jiancang up --demo`: a living platform on first start. A demo issuer with its licence on
 // chain; three published series whose works jiancang makes itself (a still landscape, an
-// animation, a 3D vessel); a drop on sale now, one counting down and one for the 3D work;
+// animation, a 3D vessel) and a blind box over them with its odds on chain; a drop on sale now,
+// one counting down, one for the 3D work and one for the blind box;
 // announcements; demo accounts to try every role with, the collector holding an airdropped copy.
 // Seeded once: a later start with
 // --demo finds the demo issuer and changes nothing.

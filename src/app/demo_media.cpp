@@ -90,6 +90,36 @@ core::Bytes demoLandscapePng(int size) {
   return encodePng(size, size, pixels);
 }
 
+core::Bytes demoBoxPng(int size) {
+  std::vector<std::uint8_t> pixels(static_cast<std::size_t>(size) * size * 3);
+  const double half = size / 2.0;
+  for (int y = 0; y < size; ++y) {
+    for (int x = 0; x < size; ++x) {
+      const double u = (x - half) / half;  // -1 .. 1
+      const double v = (y - half) / half;
+      // Night-blue ground with a soft glow behind the box.
+      const double glow = std::max(0.0, 1 - std::sqrt(u * u + v * v));
+      Rgb colour{18 + 60 * glow, 24 + 40 * glow, 48 + 50 * glow};
+      const bool body = std::abs(u) < 0.5 && v > -0.2 && v < 0.62;
+      const bool lid = std::abs(u) < 0.58 && v > -0.36 && v <= -0.2;
+      const bool ribbon =
+          (body || lid) && (std::abs(u) < 0.07 || (lid && std::abs(v + 0.28) < 0.03));
+      // The bow: two loops above the lid.
+      const double left = std::hypot(u + 0.16, (v + 0.46) * 1.6);
+      const double right = std::hypot(u - 0.16, (v + 0.46) * 1.6);
+      const bool bow = (left < 0.16 && left > 0.08) || (right < 0.16 && right > 0.08);
+      if (body) colour = {196 - 30 * (v + 0.2), 42, 36};
+      if (lid) colour = {220, 58, 44};
+      if (ribbon || bow) colour = {232, 190, 92};
+      std::size_t at = (static_cast<std::size_t>(y) * size + x) * 3;
+      pixels[at] = channel(colour.r);
+      pixels[at + 1] = channel(colour.g);
+      pixels[at + 2] = channel(colour.b);
+    }
+  }
+  return encodePng(size, size, pixels);
+}
+
 core::Bytes demoLicencePng() {
   const int width = 420;
   const int height = 594;  // A-series proportions

@@ -17,6 +17,9 @@ core::Bytes demoAnimationWebp(int size, int frames);
 // a metallic bronze material, as one .glb.
 core::Bytes demoVesselGlb();
 
+// 盲盒: a closed box in vermilion and gold, tied with a ribbon, over a night-blue ground.
+core::Bytes demoBoxPng(int size);
+
 // A licence document for the demo issuer: a pale sheet with a red seal.
 core::Bytes demoLicencePng();
 

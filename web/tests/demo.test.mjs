@@ -1,5 +1,6 @@
 // `jiancang up --demo` as a new user meets it: the storefront shows the seeded drops (one on
-// sale, one counting down, the 3D work), the pinned announcement, the still image, the
+// sale, one counting down, the 3D work, a blind box with its odds read from the chain), the
+// pinned announcement, the still image, the
 // animation and the 3D model (in <model-viewer>, from the node itself), and the demo collector's
 // account signs in already verified, holding an airdropped copy whose certificate checks out.
 import { after, before, test } from 'node:test';
@@ -23,8 +24,8 @@ test('the demo start prints its accounts and seeds a living storefront', async (
   assert.match(node.output(), /demo collector: 13100000003 \/ demo collector 2026/);
   const page = await phonePage(browser, node.url);
   await page.goto('/');
-  await page.locator('.drop-card').nth(2).waitFor();
-  assert.equal(await page.locator('.drop-card').count(), 3);
+  await page.locator('.drop-card').nth(3).waitFor();
+  assert.equal(await page.locator('.drop-card').count(), 4);
   await page.locator('.van-notice-bar').filter({ hasText: '欢迎来到鉴藏演示' }).waitFor();
   await page.locator('.banners').waitFor();
   await screenshot(page, 'demo-home');
@@ -43,6 +44,16 @@ test('the demo start prints its accounts and seeds a living storefront', async (
   await page.waitForFunction(() => document.querySelector('model-viewer')?.loaded === true, null, { timeout: 30000 });
   await screenshot(page, 'demo-3d');
   assert.deepEqual(await criticalViolations(page), [], '3D drop page: critical accessibility violations');
+
+  // The blind box shows its published odds, as committed on chain, before any box is sold.
+  await page.goto('/');
+  await page.locator('.drop-card', { hasText: '盲盒' }).click();
+  const odds = page.getByTestId('blind-box-item-odds');
+  await odds.nth(2).waitFor();
+  assert.deepEqual(await odds.allTextContents(), ['60.0%', '30.0%', '10.0%']);
+  await page.getByTestId('blind-box-stage').filter({ hasText: '发售中' }).waitFor();
+  await screenshot(page, 'demo-blind-box');
+  assert.deepEqual(await criticalViolations(page), [], 'blind-box drop page: critical accessibility violations');
 
   // The demo collector is verified and may buy at once.
   await page.goto('/login');

@@ -3,8 +3,9 @@
 // series; a second account, made a reviewer, approves it; the operator publishes it and opens a
 // drop. A new collector registers, passes real-name verification, waits in the room, buys,
 // pays in the sandbox, sees the token arrive without reloading, opens its certificate, which
-// the page verifies, and gives the token to the second account after the holding period; a
-// corrupted certificate shows the failure. axe-core checks the main
+// the page verifies, and gives the token to the second account after the holding period; the
+// issuer drafts a blind box whose odds the reviewer sees, and its holder opens it after the
+// reveal; a corrupted certificate shows the failure. axe-core checks the main
 // pages. Screenshots of each screen go to $JIANCANG_WEB_ARTIFACTS.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -239,6 +240,75 @@ test('an operator publishes a series and a collector buys it, pays, and checks i
   for (const page of pages) assertNoProblems(page, page.url());
 });
 
+test('an issuer drafts a blind box with its odds, a reviewer sees them, and its holder opens it', async () => {
+  const [operator, reviewer, collector] = pages;
+  // --- Drafted in the console: the published series as its only item, in both boxes.
+  await operator.goto('/console/series/new');
+  await operator.getByTestId('media-input').setInputFiles({ name: 'box.png', mimeType: 'image/png', buffer: makePng(128, 11) });
+  await operator.locator('.preview img').waitFor();
+  await operator.locator('input[name=title]').fill('青绿盲盒');
+  await operator.getByTestId('blind-box-switch').click();
+  await operator.getByTestId('blind-box-item').first().waitFor();
+  await operator.getByTestId('blind-box-count').first().fill('2');
+  assert.equal(await operator.locator('input[name=edition_cap]').count(), 0, 'a box has as many copies as boxes');
+  await screenshot(operator, 'console-blind-box-draft');
+  await operator.getByTestId('save-series').click();
+  await operator.waitForURL(/\/console\/series$/);
+  const card = operator.getByTestId('series-2');
+  await card.getByTestId('submit-series').click();
+  await waitForText(card.getByTestId('series-state'), '审核中');
+
+  // --- The reviewer sees the odds before approving them.
+  await reviewer.goto('/console/review');
+  await waitForText(reviewer.getByTestId('review-box-item'), '2 (100.0%)');
+  await screenshot(reviewer, 'console-blind-box-review');
+  await reviewer.getByTestId('approve').click();
+  await waitForText(reviewer.locator('.van-empty'), '没有待审核的系列');
+  await operator.goto('/console/series');
+  await card.getByTestId('publish-series').click();
+  await waitForText(card.getByTestId('series-state'), '已发布', 30000);
+
+  // --- One box airdropped to the collector (the API: the console has no airdrop form yet).
+  const airdrop = await operator.evaluate(async (phone) => {
+    const me = await (await fetch('/api/v1/me')).json();
+    const response = await fetch('/api/v1/airdrops', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
+      body: JSON.stringify({ series_draft_id: 2, title: '盲盒空投', phones: [phone] }),
+    });
+    return response.status;
+  }, COLLECTOR);
+  assert.equal(airdrop, 201);
+  // The box reaches the collector's collection once the node's minter has minted it.
+  const delivered = await collector.evaluate(async () => {
+    for (let attempt = 0; attempt < 120; attempt += 1) {
+      const { orders } = await (await fetch('/api/v1/orders')).json();
+      if (orders.some((order) => order.series_id === 2 && order.state === 'delivered')) return true;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return false;
+  });
+  assert.ok(delivered, 'the airdropped box was not delivered within 30 s');
+  await collector.goto('/tokens/2/1');
+  await collector.getByTestId('blind-box-odds').waitFor();
+  await waitForText(collector.getByTestId('blind-box-stage'), '发售中');
+  assert.equal(await collector.getByTestId('open-box').count(), 0, 'no opening before the reveal');
+
+  // --- The issuer reveals, and the holder opens the box into its item.
+  await operator.goto('/console/series');
+  await card.getByTestId('reveal-box').click();
+  await operator.locator('.van-toast').filter({ hasText: '已揭晓' }).waitFor({ timeout: 20000 });
+  await collector.reload();
+  await waitForText(collector.getByTestId('blind-box-stage'), '已揭晓');
+  await collector.getByTestId('blind-box-seed').waitFor();
+  await screenshot(collector, 'storefront-blind-box-revealed');
+  await collector.getByTestId('open-box').click();
+  await collector.waitForURL(/\/tokens\/1\/\d+$/);
+  await collector.getByTestId('token-mine').waitFor();
+  await screenshot(collector, 'storefront-blind-box-opened');
+  for (const page of [operator, reviewer, collector]) assertNoProblems(page, page.url());
+});
+
 test('a corrupted certificate is shown as failing its check', async () => {
   const page = await newPage();
   // The same certificate with one hex digit of the holder changed on the way.
@@ -294,10 +364,15 @@ test('the explorer shows the chain, its blocks with signatures, and the series',
   await page.getByTestId('chain-height').waitFor();
   await page.getByTestId('latest-tx').first().waitFor();
   await screenshot(page, 'explorer-chain');
+  // The bought copy and the item the opened box minted.
   await page.goto('/explorer/series/1');
-  await waitForText(page.getByTestId('series-minted'), '1');
+  await waitForText(page.getByTestId('series-minted'), '2');
   assert.match(await page.getByTestId('series-cap').innerText(), /100/);
   await screenshot(page, 'explorer-series');
+  // The blind box with its seed and sealing block: what anyone recomputes its boxes from.
+  await page.goto('/explorer/series/2');
+  await page.getByTestId('blind-box-seed').waitFor();
+  await screenshot(page, 'explorer-blind-box');
   await page.goto('/explorer/blocks/1');
   await waitForText(page.locator('.van-tag'), '已签名');
   await screenshot(page, 'explorer-block');

@@ -691,9 +691,10 @@ HttpResponse NodeApi::Impl::blindBox(const HttpRequest& request, std::string_vie
   for (const auto& item : record->contents) total += item.count;
   json contents = json::array();
   for (const auto& item : record->contents) {
-    json entry{{"series", item.series.value()},
-               {"count", item.count},
-               {"odds", total == 0 ? 0.0 : static_cast<double>(item.count) / total}};
+    json entry{
+        {"series", item.series.value()},
+        {"count", item.count},
+        {"odds", total == 0 ? 0.0 : static_cast<double>(item.count) / static_cast<double>(total)}};
     if (auto itemBytes = ledger_.get(chain::state_keys::series(item.series))) {
       if (auto itemSeries = core::decode<chain::SeriesRecord>(*itemBytes)) {
         entry["title"] = itemSeries->title;

@@ -3,16 +3,8 @@
 #include <chain/state_keys.h>
 
 namespace jiancang::platform {
-namespace {
 
 using core::Status;
-
-Status receiptStatus(const chain::Receipt& receipt) {
-  if (receipt.ok()) return {};
-  return {receipt.code, receipt.reason, receipt.message};
-}
-
-}  // namespace
 
 core::Result<chain::BlindBoxRecord> BlindBoxes::record(std::uint64_t seriesId) const {
   auto bytes = chain_.ledger().get(chain::state_keys::blindBox(chain::SeriesId(seriesId)));
@@ -68,14 +60,14 @@ core::Result<chain::BlindBoxRecord> BlindBoxes::reveal(std::int64_t userId, std:
   if (box->stage == chain::BlindBoxStage::kCommitted) {
     auto sealed = chain_.submit(*key, chain::SealBlindBox{series});
     if (!sealed) return sealed.status();
-    if (Status refused = receiptStatus(sealed->receipt); !refused.isOk()) return refused;
+    if (Status refused = sealed->refusal(); !refused.isOk()) return refused;
   }
   auto seed = catalog_.blindBoxSeed(draftId);
   if (!seed) return seed.status();
   // Submitted after the seal committed, so it lands in a later block, as the chain requires.
   auto revealed = chain_.submit(*key, chain::RevealBlindBox{series, *seed});
   if (!revealed) return revealed.status();
-  if (Status refused = receiptStatus(revealed->receipt); !refused.isOk()) return refused;
+  if (Status refused = revealed->refusal(); !refused.isOk()) return refused;
   return record(draft->seriesId);
 }
 
@@ -84,7 +76,7 @@ core::Result<BoxOpening> BlindBoxes::open(std::int64_t userId, const chain::Toke
   if (!key) return key.status();
   auto outcome = chain_.submit(*key, chain::OpenBlindBox{box});
   if (!outcome) return outcome.status();
-  if (Status refused = receiptStatus(outcome->receipt); !refused.isOk()) return refused;
+  if (Status refused = outcome->refusal(); !refused.isOk()) return refused;
   return BoxOpening{
       box,
       chain::TokenId{chain::SeriesId(outcome->receipt.createdId), outcome->receipt.firstSerial},
@@ -98,7 +90,7 @@ core::Result<BoxRefund> BlindBoxes::refund(std::int64_t userId, const chain::Tok
   if (!key) return key.status();
   auto outcome = chain_.submit(*key, chain::RefundBlindBox{box});
   // The orderer refuses at admission what the chain would refuse: either way, the same reasons.
-  Status refused = outcome ? receiptStatus(outcome->receipt) : outcome.status();
+  Status refused = outcome ? outcome->refusal() : outcome.status();
   if (refused.reason() == "token-burned") {
     // Burned by an earlier refund whose order refund failed? Only then is it refunded now.
     auto boxRecord = record(box.series.value());

@@ -97,6 +97,54 @@ TEST_P(BlindBoxesTest, DraftsRefuseContentsThatDoNotMakeABox) {
   EXPECT_EQ(catalog_->draft(collector_, boxFields()).status().reason(), "not-issuer");
 }
 
+// Publishing a box takes two transactions; a failure between them, or an answer lost after the
+// second, is finished by publishing again: one series, the seed committed once.
+TEST_P(BlindBoxesTest, PublishingAgainFinishesABoxWithoutASecondSeries) {
+  // Item A has room for 2 more copies only: the box's commit (3 As) is refused after its series
+  // was created.
+  auto key = accounts_->signingKey(issuer_);
+  ASSERT_TRUE(key.ok());
+  std::vector<core::Address> recipients(18, accounts_->user(collector_)->address);
+  auto minted = writer_->submit(*key, chain::Mint{chain::SeriesId(seriesId_), recipients});
+  ASSERT_TRUE(minted.ok() && minted->receipt.ok());
+  auto draft = approvedDraft(boxFields());
+  ASSERT_TRUE(draft.ok()) << draft.status().toString();
+  EXPECT_EQ(catalog_->publish(issuer_, draft->id).status().reason(), "item-cap-insufficient");
+  auto halfway = catalog_->find(issuer_, draft->id);
+  ASSERT_TRUE(halfway.ok());
+  EXPECT_EQ(halfway->state, SeriesState::kApproved);
+  const std::uint64_t boxSeries = halfway->seriesId;
+  ASSERT_GT(boxSeries, 0u);
+  EXPECT_EQ(catalog_->publish(issuer_, draft->id).status().reason(), "item-cap-insufficient");
+  EXPECT_FALSE(seriesOnChain(boxSeries + 1).has_value()) << "a second series was created";
+  EXPECT_TRUE(catalog_->find(std::nullopt, draft->id).status().reason() == "no-such-series");
+
+  // A box whose commit landed but whose answer was lost (the row still says approved).
+  auto second = approvedDraft([&] {
+    SeriesFields box = boxFields();
+    box.editionCap = 3;
+    box.blindBox = {BlindBoxItem{draftId_, 2, 0}, BlindBoxItem{itemB_.id, 1, 0}};
+    return box;
+  }());
+  ASSERT_TRUE(second.ok()) << second.status().toString();
+  auto published = catalog_->publish(issuer_, second->id);
+  ASSERT_TRUE(published.ok()) << published.status().toString();
+  ASSERT_TRUE(database_
+                  ->transaction([&](SqlSession& session) {
+                    return session
+                        .execute(
+                            "UPDATE series_drafts SET state = ? WHERE id = ?",
+                            {std::int64_t{static_cast<int>(SeriesState::kApproved)}, second->id})
+                        .status();
+                  })
+                  .isOk());
+  auto again = catalog_->publish(issuer_, second->id);
+  ASSERT_TRUE(again.ok()) << again.status().toString();
+  EXPECT_EQ(again->seriesId, published->seriesId);
+  EXPECT_EQ(again->boxSeedCommitment, published->boxSeedCommitment);
+  EXPECT_EQ(boxes_->record(again->seriesId)->seedCommitment, published->boxSeedCommitment);
+}
+
 TEST_P(BlindBoxesTest, ABoxIsCommittedSoldRevealedAndOpenedAsAnyoneCanRecompute) {
   std::vector<std::int64_t> holders;
   SeriesDraft box = publishAndSell(3, &holders);

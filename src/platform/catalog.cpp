@@ -29,12 +29,6 @@ Status noSuchSeries(std::int64_t id) {
   return core::notFound("no-such-series", "there is no series draft " + std::to_string(id));
 }
 
-// The chain's receipt as a Status: ok, or its refusal as it stands.
-Status receiptStatus(const chain::Receipt& receipt) {
-  if (receipt.ok()) return {};
-  return {receipt.code, receipt.reason, receipt.message};
-}
-
 json rightsJson(const std::vector<chain::RightDefinition>& rights) {
   json out = json::array();
   for (const auto& right : rights) {
@@ -215,7 +209,7 @@ core::Result<Issuer> Catalog::onboardIssuer(std::int64_t operatorId, std::int64_
   auto outcome =
       chain_.submit(chainAdmin_, chain::RegisterIssuer{user->address, displayName, licence});
   if (!outcome) return outcome.status();
-  if (Status refused = receiptStatus(outcome->receipt); !refused.isOk()) return refused;
+  if (Status refused = outcome->refusal(); !refused.isOk()) return refused;
 
   Issuer issuer;
   Status status = database_.transaction([&](SqlSession& session) -> Status {
@@ -568,7 +562,7 @@ core::Result<SeriesDraft> Catalog::publish(std::int64_t userId, std::int64_t dra
     operation.rights = fields.rights;
     auto outcome = chain_.submit(*key, std::move(operation));
     if (!outcome) return outcome.status();
-    if (Status refused = receiptStatus(outcome->receipt); !refused.isOk()) return refused;
+    if (Status refused = outcome->refusal(); !refused.isOk()) return refused;
     current->seriesId = outcome->receipt.createdId;
     // Recorded at once: a blind box is public only once its contents are committed too.
     Status recorded = database_.transaction([&](SqlSession& session) -> Status {
@@ -591,11 +585,10 @@ core::Result<SeriesDraft> Catalog::publish(std::int64_t userId, std::int64_t dra
     commit.seedCommitment = seedCommitment;
     commit.revealDeadline = fields.revealDeadline;
     auto outcome = chain_.submit(*key, std::move(commit));
-    if (!outcome) return outcome.status();
+    // The orderer refuses at admission what the chain would refuse: either way, the same reasons.
+    Status refused = outcome ? outcome->refusal() : outcome.status();
     // Committed by an earlier attempt whose answer was lost: the same contents and seed.
-    if (outcome->receipt.reason != "blind-box-exists") {
-      if (Status refused = receiptStatus(outcome->receipt); !refused.isOk()) return refused;
-    }
+    if (!refused.isOk() && refused.reason() != "blind-box-exists") return refused;
   }
 
   SeriesDraft published;

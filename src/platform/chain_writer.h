@@ -19,6 +19,12 @@ struct ChainOutcome {
   core::TxHash txHash;
   std::uint64_t height = 0;
   chain::Receipt receipt;  // ok, or the chain's refusal with its reason
+
+  // The receipt as a Status: ok, or the chain's refusal as it stands.
+  core::Status refusal() const {
+    if (receipt.ok()) return {};
+    return {receipt.code, receipt.reason, receipt.message};
+  }
 };
 
 class ChainWriter {

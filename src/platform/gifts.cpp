@@ -30,8 +30,7 @@ core::Result<Gift> Gifts::give(std::int64_t fromUserId, const chain::TokenId& to
   if (!key) return key.status();
   auto outcome = chain_.submit(*key, chain::Transfer{token, recipient.address});
   if (!outcome) return outcome.status();
-  const chain::Receipt& receipt = outcome->receipt;
-  if (!receipt.ok()) return core::Status(receipt.code, receipt.reason, receipt.message);
+  if (core::Status refused = outcome->refusal(); !refused.isOk()) return refused;
   return Gift{token,        giver->address,  recipient.address,
               recipient.id, outcome->txHash, outcome->height};
 }

@@ -53,6 +53,19 @@ class NodeTest : public ::testing::Test {
                           ChainClient::body(transaction));
   }
 
+  // POST /transactions/batch: each transaction's encoding after its 4-byte big-endian length.
+  HttpResult submitBatch(const std::vector<chain::SignedTransaction>& transactions) {
+    std::string body;
+    for (const auto& transaction : transactions) {
+      core::Bytes bytes = core::encode(transaction);
+      for (int shift = 24; shift >= 0; shift -= 8) {
+        body.push_back(static_cast<char>((bytes.size() >> shift) & 0xff));
+      }
+      body.append(bytes.begin(), bytes.end());
+    }
+    return http_->request("POST", "/api/v1/transactions/batch", body, "application/octet-stream");
+  }
+
   void setUpHoldings(std::size_t collectors, std::size_t each) {
     core::KeyPair admin = app::readKeyFile(data_ / "keys" / "admin.key").value();
     auto registered =
@@ -344,6 +357,30 @@ TEST_F(NodeTest, BadInputGetsItsOwnAnswerAndWritesNothing) {
     EXPECT_NE(answer.find("400"), std::string::npos) << answer;
   }
 
+  // Batches: malformed framing refused whole; each bad transaction refused with its own answer.
+  expect(http_->request("POST", "/api/v1/transactions/batch", "", "application/octet-stream"), 400,
+         "batch-empty");
+  expect(http_->request("POST", "/api/v1/transactions/batch", std::string("\0\0", 2),
+                        "application/octet-stream"),
+         400, "batch-malformed");
+  expect(http_->request("POST", "/api/v1/transactions/batch", std::string("\0\0\0\x09" "abc", 7),
+                        "application/octet-stream"),
+         400, "batch-malformed");
+  expect(http_->request("GET", "/api/v1/transactions/batch"), 405, "method-not-allowed");
+  {
+    auto forged = chain_->sign(collector, 1, chain::Burn{chain::TokenId{chain::SeriesId(1), 2}});
+    forged.signature.mutableArray()[5] ^= 0x40;
+    auto replay = chain_->sign(collector, 0, chain::Burn{chain::TokenId{chain::SeriesId(1), 2}});
+    HttpResult batch = submitBatch({forged, replay});
+    ASSERT_EQ(batch.status, 200) << batch.body;
+    const json results = batch.json()["results"];
+    ASSERT_EQ(results.size(), 2u) << batch.body;
+    EXPECT_EQ(results[0]["status"], 401);
+    EXPECT_EQ(results[0]["code"], "bad-signature");
+    EXPECT_EQ(results[1]["status"], 409);
+    EXPECT_EQ(results[1]["code"], "nonce-used");
+  }
+
   // Still serving; nothing written; the collector's next nonce is still 1.
   EXPECT_EQ(http_->get("/healthz").status, 200);
   EXPECT_EQ(http_->get("/api/v1/chain").json()["height"], heightBefore);
@@ -351,6 +388,38 @@ TEST_F(NodeTest, BadInputGetsItsOwnAnswerAndWritesNothing) {
   auto metrics = http_->get("/metrics");
   EXPECT_NE(metrics.body.find("status=\"413\""), std::string::npos);
   EXPECT_NE(metrics.body.find("jiancang_block_height"), std::string::npos);
+}
+
+// A batch queues each of its transactions as a single submission would, without waiting for
+// the block: how a consortium member forwards what it received to the leader.
+TEST_F(NodeTest, ABatchQueuesEachTransactionOnItsOwn) {
+  startNode("node-batch");
+  setUpHoldings(1, 4);
+  const core::KeyPair& collector = collectors_[0];
+  const core::Address friendAddress = core::addressOf(testKey("friend").publicKey);
+  std::vector<chain::SignedTransaction> transfers;
+  for (std::uint64_t serial = 1; serial <= 3; ++serial) {
+    transfers.push_back(
+        chain_->sign(collector, serial - 1,
+                     chain::Transfer{chain::TokenId{chain::SeriesId(1), serial}, friendAddress}));
+  }
+  transfers.push_back(transfers[1]);  // the same one twice: queued once
+  HttpResult batch = submitBatch(transfers);
+  ASSERT_EQ(batch.status, 200) << batch.body;
+  const json results = batch.json()["results"];
+  ASSERT_EQ(results.size(), 4u);
+  for (const json& result : results) EXPECT_EQ(result["status"], 202) << batch.body;
+  EXPECT_EQ(results[1]["tx_hash"], results[3]["tx_hash"]);
+  for (int wait = 0; wait < 200 && nonceOf(collector) < 3; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(nonceOf(collector), 3u);
+  for (std::uint64_t serial = 1; serial <= 3; ++serial) {
+    EXPECT_EQ(http_->get("/api/v1/tokens/1/" + std::to_string(serial)).json()["owner"],
+              friendAddress.hex());
+  }
+  EXPECT_EQ(http_->get("/api/v1/tokens/1/4").json()["owner"],
+            core::addressOf(collector.publicKey).hex());
 }
 
 TEST_F(NodeTest, CertificatesVerifyOfflineAndEventsStream) {

@@ -129,6 +129,18 @@ std::optional<std::uint64_t> parseNumber(std::string_view text) {
   return value;
 }
 
+// The HTTP status of an orderer's refusal of a transaction.
+unsigned refusalStatus(const core::Status& status) {
+  if (status.reason() == "mempool-full") return 503;
+  // Refused by the chain's rules at admission: well-formed, but it would fail.
+  if (status.code() == core::ErrorCode::kFailedPrecondition ||
+      status.code() == core::ErrorCode::kPermissionDenied ||
+      status.code() == core::ErrorCode::kNotFound) {
+    if (status.reason() != "nonce-used" && status.reason() != "nonce-gap") return 422;
+  }
+  return httpStatusOf(status.code());
+}
+
 // ---- metrics -------------------------------------------------------------------------------
 
 constexpr std::array<double, 12> kLatencyBucketsSeconds = {
@@ -169,6 +181,7 @@ class NodeApi::Impl {
 
  private:
   void submit(const std::shared_ptr<Exchange>& exchange);
+  HttpResponse submitBatch(const HttpRequest& request);
   HttpResponse chainInfo(const HttpRequest& request) const;
   HttpResponse blocks(const HttpRequest& request) const;
   HttpResponse block(const HttpRequest& request, std::string_view id) const;
@@ -256,6 +269,10 @@ void NodeApi::Impl::handle(const std::shared_ptr<Exchange>& exchange) {
   if (resource == "transactions" && parts.size() == 1) {
     if (request.method != "POST") return methodNotAllowed("POST");
     return submit(exchange);
+  }
+  if (resource == "transactions" && parts.size() == 2 && parts[1] == "batch") {
+    if (request.method != "POST") return methodNotAllowed("POST");
+    return exchange->respond(submitBatch(request));
   }
   if (!get) return methodNotAllowed("GET");
   if (resource == "chain" && parts.size() == 1) return exchange->respond(chainInfo(request));
@@ -376,16 +393,9 @@ void NodeApi::Impl::submit(const std::shared_ptr<Exchange>& exchange) {
   if (!submitted) {
     pending->answered = true;
     HttpResponse response = errorResponse(request, submitted.status());
-    if (submitted.status().reason() == "mempool-full") response.status = 503;
+    response.status = refusalStatus(submitted.status());
     if (submitted.status().code() == core::ErrorCode::kResourceExhausted) {
       response.headers.emplace_back("Retry-After", std::to_string(orderer_.retryAfter().count()));
-    }
-    // Refused by the chain's rules at admission: well-formed, but it would fail.
-    if (submitted.status().code() == core::ErrorCode::kFailedPrecondition ||
-        submitted.status().code() == core::ErrorCode::kPermissionDenied ||
-        submitted.status().code() == core::ErrorCode::kNotFound) {
-      const std::string reason = submitted.status().reason();
-      if (reason != "nonce-used" && reason != "nonce-gap") response.status = 422;
     }
     return exchange->respond(std::move(response));
   }
@@ -407,6 +417,60 @@ void NodeApi::Impl::submit(const std::shared_ptr<Exchange>& exchange) {
                     {"message", "not committed yet; poll GET /api/v1/transactions/" + hashHex}}));
     });
   });
+}
+
+// Many transactions in one request, queued without waiting for their blocks: how a member
+// forwards what it received to the leader. The body is each signed transaction's canonical
+// encoding after its length (4 bytes, big-endian); the answer has one result per transaction, in
+// order: "pending" with its hash, or the refusal with the status a single submission would get.
+HttpResponse NodeApi::Impl::submitBatch(const HttpRequest& request) {
+  constexpr std::size_t kMaxBatch = 1'000;
+  const std::string& body = request.body;
+  std::vector<core::Bytes> encoded;
+  for (std::size_t at = 0; at < body.size();) {
+    if (body.size() - at < 4) {
+      return errorResponse(request, 400, "batch-malformed",
+                           "the batch ends inside a length at byte " + std::to_string(at));
+    }
+    std::size_t length = 0;
+    for (int i = 0; i < 4; ++i) length = (length << 8) | static_cast<unsigned char>(body[at + i]);
+    at += 4;
+    if (length == 0 || length > chain::limits::kMaxTransactionBytes || body.size() - at < length) {
+      return errorResponse(request, 400, "batch-malformed",
+                           "transaction " + std::to_string(encoded.size()) + " has a length of " +
+                               std::to_string(length) + " bytes, beyond its bounds");
+    }
+    if (encoded.size() == kMaxBatch) {
+      return errorResponse(request, 400, "batch-too-large",
+                           "a batch holds at most " + std::to_string(kMaxBatch) + " transactions");
+    }
+    encoded.emplace_back(body.begin() + static_cast<std::ptrdiff_t>(at),
+                         body.begin() + static_cast<std::ptrdiff_t>(at + length));
+    at += length;
+  }
+  if (encoded.empty()) return errorResponse(request, 400, "batch-empty", "the batch is empty");
+  const chain::ChainParameters& chain = ledger_.parameters();
+  json results = json::array();
+  for (const core::Bytes& bytes : encoded) {
+    auto transaction = chain::decodeSignedTransaction(bytes);
+    if (!transaction) {
+      results.push_back({{"status", 400},
+                         {"code", transaction.status().reason()},
+                         {"message", transaction.status().message()}});
+      continue;
+    }
+    const std::string hash = chain::transactionHash(chain, *transaction).hex();
+    auto submitted = orderer_.submit(std::move(transaction).value(), ordering::CommitCallback());
+    if (!submitted) {
+      results.push_back({{"tx_hash", hash},
+                         {"status", refusalStatus(submitted.status())},
+                         {"code", submitted.status().reason()},
+                         {"message", submitted.status().message()}});
+      continue;
+    }
+    results.push_back({{"tx_hash", hash}, {"status", 202}});
+  }
+  return jsonResponse(200, json{{"results", results}});
 }
 
 HttpResponse NodeApi::Impl::chainInfo(const HttpRequest&) const {

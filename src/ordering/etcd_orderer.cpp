@@ -1256,22 +1256,39 @@ void EtcdOrderer::forwardLoop() {
     }
     std::vector<core::TxHash> retry;
     std::vector<std::pair<CommitCallback, std::optional<CommitNotice>>> refused;
-    for (auto& [hash, bytes] : batch) {
-      auto answer = peerRequest(url + "/api/v1/transactions?wait=none",
-                                std::string(bytes.begin(), bytes.end()), "application/octet-stream",
-                                std::chrono::seconds(5));
-      if (!answer || answer->status >= 500 || answer->status == 429) {
-        retry.push_back(hash);
-        continue;
+    if (!batch.empty()) {
+      // One request for the whole batch: each transaction after its 4-byte big-endian length.
+      std::string body;
+      for (const auto& [hash, bytes] : batch) {
+        for (int shift = 24; shift >= 0; shift -= 8) {
+          body.push_back(static_cast<char>((bytes.size() >> shift) & 0xff));
+        }
+        body.append(bytes.begin(), bytes.end());
       }
-      if (answer->status >= 400) {
-        // The leader refused it (its state is ahead of this member's): it will not commit.
+      auto answer = peerRequest(url + "/api/v1/transactions/batch", body,
+                                "application/octet-stream", std::chrono::seconds(5));
+      json results;
+      if (answer && answer->status == 200) {
+        results = json::parse(answer->body, nullptr, false).value("results", json());
+      }
+      if (!results.is_array() || results.size() != batch.size()) {
+        // No answer, or not one we understand: all of it again (the leader dedupes).
+        for (const auto& entry : batch) retry.push_back(entry.first);
+      } else {
         std::lock_guard lock(mutex_);
-        forwarded_.erase(hash);
-        auto [first, last] = waiters_.equal_range(hash);
-        for (auto w = first; w != last; ++w)
-          refused.emplace_back(std::move(w->second), std::nullopt);
-        waiters_.erase(first, last);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          const int status = results[i].value("status", 0);
+          if (status == 0 || status >= 500 || status == 429) {
+            retry.push_back(batch[i].first);
+          } else if (status >= 400) {
+            // The leader refused it (its state is ahead of this member's): it will not commit.
+            forwarded_.erase(batch[i].first);
+            auto [first, last] = waiters_.equal_range(batch[i].first);
+            for (auto w = first; w != last; ++w)
+              refused.emplace_back(std::move(w->second), std::nullopt);
+            waiters_.erase(first, last);
+          }
+        }
       }
     }
     for (auto& [callback, notice] : refused) {

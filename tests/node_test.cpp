@@ -363,7 +363,10 @@ TEST_F(NodeTest, BadInputGetsItsOwnAnswerAndWritesNothing) {
   expect(http_->request("POST", "/api/v1/transactions/batch", std::string("\0\0", 2),
                         "application/octet-stream"),
          400, "batch-malformed");
-  expect(http_->request("POST", "/api/v1/transactions/batch", std::string("\0\0\0\x09" "abc", 7),
+  expect(http_->request("POST", "/api/v1/transactions/batch",
+                        std::string("\0\0\0\x09"
+                                    "abc",
+                                    7),
                         "application/octet-stream"),
          400, "batch-malformed");
   expect(http_->request("GET", "/api/v1/transactions/batch"), 405, "method-not-allowed");

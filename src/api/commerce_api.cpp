@@ -190,6 +190,7 @@ class CommerceApi::Impl {
         workers_(std::max(1u, workerThreads)) {}
 
   void handle(const std::shared_ptr<Exchange>& exchange) {
+    if (answeredSoldOutAtOnce(*exchange)) return;
     boost::asio::post(workers_, [this, exchange] {
       try {
         route(*exchange);
@@ -225,6 +226,41 @@ class CommerceApi::Impl {
   static void noRoute(Exchange& exchange) {
     exchange.respond(errorResponse(exchange.request(), 404, "no-such-route",
                                    "there is no " + exchange.request().path + " in this API"));
+  }
+
+  // The crowd after a sell-out, answered on the HTTP thread from memory alone (a cached session,
+  // the drop's sold-out hint and its buyers): no hand-off to a worker, no database. Anything it
+  // is not sure of goes the normal way.
+  bool answeredSoldOutAtOnce(Exchange& exchange) {
+    const HttpRequest& request = exchange.request();
+    if (request.method != "POST") return false;
+    auto parts = splitPath(request.path);
+    if (parts.size() != 5 || parts[0] != "api" || parts[1] != "v1" || parts[2] != "drops" ||
+        parts[4] != "orders") {
+      return false;
+    }
+    auto dropId = parseId(parts[3]);
+    const std::string key = requestHeader(request, "idempotency-key");
+    // A key placeOrder() would refuse gets its refusal there.
+    const bool keyValid =
+        !key.empty() && key.size() <= 64 &&
+        std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    if (!dropId || !keyValid || !checkOrigin(request).isOk()) return false;
+    auto session = accounts_.cachedSession(requestCookie(request, kSessionCookie));
+    if (!session || session->user.mustChangePassword || !session->user.identityVerified) {
+      return false;
+    }
+    const std::string csrf = requestHeader(request, "x-csrf-token");
+    if (csrf.empty() ||
+        !core::constantTimeEqual(core::asBytes(csrf), core::asBytes(session->csrfToken))) {
+      return false;
+    }
+    auto soldOut = drops_.soldOutFromMemory(session->user.id, *dropId);
+    if (!soldOut) return false;
+    HttpResponse response = errorResponse(request, *soldOut);
+    response.status = 409;
+    exchange.respond(std::move(response));
+    return true;
   }
 
   void route(Exchange& exchange) {
@@ -521,7 +557,7 @@ class CommerceApi::Impl {
             request, 400, "idempotency-key",
             "send an Idempotency-Key header: the same key for a retry of the same purchase"));
       }
-      auto order = drops_.placeOrder(session.user.id, *id, key);
+      auto order = drops_.placeOrder(session.user, *id, key);
       if (!order) {
         HttpResponse response = errorResponse(request, order.status());
         if (order.status().reason() == "sold-out") response.status = 409;

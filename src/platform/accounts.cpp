@@ -46,6 +46,9 @@ User readUser(const SqlRow& row) {
   user.roles = static_cast<std::uint32_t>(row.integer(2));
   user.mustChangePassword = row.integer(3) != 0;
   user.identityVerified = !row.isNull(4);
+  if (user.identityVerified) {
+    if (auto hash = core::Hash256::fromView(row.bytes(4))) user.identityHash = *hash;
+  }
   if (auto address = core::Address::fromView(row.bytes(5))) user.address = *address;
   user.createdAt = core::Timestamp::fromUnixMillis(row.integer(6));
   return user;
@@ -328,13 +331,20 @@ core::Result<AuthenticatedSession> Accounts::authenticate(std::string_view token
   if (token.size() != 64) {
     return Status(ErrorCode::kUnauthenticated, "session-invalid", "log in first");
   }
+  if (auto cached = cachedSession(token)) return *std::move(cached);
+  const core::Bytes hash = tokenHash(token);
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock(sessionsMutex_);
+    generation = sessionsGeneration_;
+  }
   std::optional<AuthenticatedSession> result;
   Status status = database_.read([&](SqlSession& session) -> Status {
     auto rows = session.query(
         "SELECT u.id, u.phone, u.roles, u.must_change_password, u.identity_hash, u.address, "
         "u.created_at, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = "
         "s.user_id WHERE s.token_hash = ? AND s.expires_at > ?",
-        {tokenHash(token), clock_.now().unixMillis()});
+        {hash, clock_.now().unixMillis()});
     if (!rows) return rows.status();
     if (rows->empty()) return {};
     result = AuthenticatedSession{readUser(rows->front()), rows->front().text(7),
@@ -346,14 +356,45 @@ core::Result<AuthenticatedSession> Accounts::authenticate(std::string_view token
     return Status(ErrorCode::kUnauthenticated, "session-invalid",
                   "the session has ended or expired: log in again");
   }
+  if (options_.sessionCacheTime.count() > 0) {
+    constexpr std::size_t kMaxCachedSessions = 200'000;
+    std::lock_guard lock(sessionsMutex_);
+    if (generation == sessionsGeneration_) {
+      if (sessions_.size() >= kMaxCachedSessions) sessions_.clear();
+      sessions_[std::string(hash.begin(), hash.end())] =
+          CachedSession{*result, std::chrono::steady_clock::now() + options_.sessionCacheTime};
+    }
+  }
   return *result;
 }
 
+std::optional<AuthenticatedSession> Accounts::cachedSession(std::string_view token) {
+  if (options_.sessionCacheTime.count() == 0 || token.size() != 64) return std::nullopt;
+  const core::Bytes hash = tokenHash(token);
+  std::lock_guard lock(sessionsMutex_);
+  auto found = sessions_.find(std::string(hash.begin(), hash.end()));
+  if (found == sessions_.end()) return std::nullopt;
+  if (found->second.until < std::chrono::steady_clock::now() ||
+      !(clock_.now() < found->second.session.expiresAt)) {
+    sessions_.erase(found);
+    return std::nullopt;
+  }
+  return found->second.session;
+}
+
+void Accounts::forgetSessions() {
+  std::lock_guard lock(sessionsMutex_);
+  sessions_.clear();
+  ++sessionsGeneration_;
+}
+
 Status Accounts::logout(std::string_view token) {
-  return database_.transaction([&](SqlSession& session) {
+  Status status = database_.transaction([&](SqlSession& session) {
     return session.execute("DELETE FROM sessions WHERE token_hash = ?", {tokenHash(token)})
         .status();
   });
+  forgetSessions();
+  return status;
 }
 
 core::Result<std::string> Accounts::storedPasswordHash(std::int64_t userId) {
@@ -402,6 +443,7 @@ core::Result<SessionTokens> Accounts::changePassword(std::int64_t userId, std::s
       return audited;
     return {};
   });
+  forgetSessions();
   if (!status.isOk()) return status;
   return tokens;
 }
@@ -441,6 +483,7 @@ core::Result<User> Accounts::verifyIdentity(std::int64_t userId, const IdentityC
       return audited;
     return {};
   });
+  forgetSessions();
   if (status.reason() == "sql-unique-violation") {
     return Status(ErrorCode::kAlreadyExists, "identity-taken",
                   "this identity is bound to another account: one identity, one account");
@@ -560,6 +603,7 @@ core::Result<User> Accounts::setRoles(std::int64_t actorId, std::int64_t userId,
       return audited;
     return {};
   });
+  forgetSessions();
   if (!status.isOk()) return status;
   return user;
 }

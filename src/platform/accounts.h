@@ -15,10 +15,13 @@
 //   to export it to the owner after they re-enter their password. No key material in any error.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <core/clock.h>
@@ -54,7 +57,8 @@ struct User {
   std::uint32_t roles = 0;
   bool mustChangePassword = false;
   bool identityVerified = false;
-  core::Address address;  // the custodial key's chain address
+  core::Hash256 identityHash;  // the identity's keyed hash once verified (what goes on chain)
+  core::Address address;       // the custodial key's chain address
   core::Timestamp createdAt;
   bool hasRole(Role role) const { return (roles & role) != 0; }
 };
@@ -82,6 +86,10 @@ struct AccountsOptions {
   int failuresPerAddress = 30;  // in one window, across accounts
   core::Duration addressWindow = std::chrono::minutes(15);
   int minimumAge = 18;
+  // How long an authenticated session is answered from memory before the database is asked
+  // again (0: always asked). What this instance changes (logout, password, roles, identity) is
+  // seen at once; a logout on another instance sharing the database, within this time.
+  std::chrono::milliseconds sessionCacheTime{1'000};
 };
 
 // A mainland mobile number: 11 digits, 1 then 3 to 9.
@@ -107,6 +115,12 @@ class Accounts {
                                                      std::string_view remoteAddress);
   // The session's account, or "session-invalid" (unknown, expired or ended).
   core::Result<AuthenticatedSession> authenticate(std::string_view token);
+  // The session as authenticate() saw it within the cache time, from memory only: nothing when
+  // it is not there (ask authenticate()). For answers that must not wait on the database.
+  std::optional<AuthenticatedSession> cachedSession(std::string_view token);
+  // Forgets every cached session: after any change to an account or a session, here or by
+  // another module writing the users table (an issuer's new role).
+  void forgetSessions();
   core::Status logout(std::string_view token);
   // Checks the current password, ends every session of the account and opens a new one.
   core::Result<SessionTokens> changePassword(std::int64_t userId, std::string_view current,
@@ -155,6 +169,15 @@ class Accounts {
   const core::Clock& clock_;
   AccountsOptions options_;
   std::string dummyHash_;  // verified against when the phone is unknown: equal timing
+
+  struct CachedSession {
+    AuthenticatedSession session;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::mutex sessionsMutex_;
+  std::unordered_map<std::string, CachedSession> sessions_;  // by token hash
+  // Moved by every forgetSessions(): a lookup that began before it does not cache what it read.
+  std::uint64_t sessionsGeneration_ = 0;
 };
 
 }  // namespace jiancang::platform

@@ -70,11 +70,25 @@ TEST_P(AccountsTest, RegistersLogsInAndAuthenticates) {
   auto second = accounts_->login("13800138000", "correct horse", "127.0.0.1");
   ASSERT_TRUE(second.ok());
   EXPECT_NE(second->second.token, tokens.token);
+  // A session seen is answered from memory for a second; a logout forgets it at once.
+  ASSERT_TRUE(accounts_->cachedSession(tokens.token).has_value());
+  EXPECT_EQ(accounts_->cachedSession(tokens.token)->user.id, user->id);
+  EXPECT_FALSE(accounts_->cachedSession(second->second.token).has_value());  // not seen yet
   EXPECT_TRUE(accounts_->logout(tokens.token).isOk());
+  EXPECT_FALSE(accounts_->cachedSession(tokens.token).has_value());
   EXPECT_EQ(accounts_->authenticate(tokens.token).status().reason(), "session-invalid");
   EXPECT_TRUE(accounts_->authenticate(second->second.token).ok());
-  // Only hashes are stored.
-  EXPECT_EQ(countRows("SELECT COUNT(*) FROM users WHERE password_hash LIKE '$argon2id$%'"), 1);
+  // A role set is seen at the session's next request.
+  auto operatorPassword = accounts_->ensureOperator("13000000000");
+  ASSERT_TRUE(operatorPassword.ok() && operatorPassword->has_value());
+  auto operatorLogin = accounts_->login("13000000000", **operatorPassword, "127.0.0.1");
+  ASSERT_TRUE(operatorLogin.ok());
+  ASSERT_TRUE(accounts_->authenticate(second->second.token).ok());
+  ASSERT_TRUE(
+      accounts_->setRoles(operatorLogin->first.id, user->id, kRoleCollector | kRoleReviewer).ok());
+  EXPECT_TRUE(accounts_->authenticate(second->second.token)->user.hasRole(kRoleReviewer));
+  // Only hashes are stored (the collector's and the operator's).
+  EXPECT_EQ(countRows("SELECT COUNT(*) FROM users WHERE password_hash LIKE '$argon2id$%'"), 2);
 }
 
 TEST_P(AccountsTest, SigningUpOpensTheFirstSession) {

@@ -228,6 +228,7 @@ core::Result<Issuer> Catalog::onboardIssuer(std::int64_t operatorId, std::int64_
                  {std::int64_t{kRoleIssuer}, userId})
         .status();
   });
+  accounts_.forgetSessions();  // the user's new role counts from their next request
   if (status.reason() == "sql-unique-violation") {
     return Status(ErrorCode::kAlreadyExists, "issuer-exists", "this user is an issuer already");
   }

@@ -449,9 +449,10 @@ core::Result<std::vector<Drop>> Drops::list() {
   return drops;
 }
 
-void Drops::noteAvailable(std::int64_t dropId, std::int64_t available) {
+void Drops::noteAvailable(std::int64_t dropId, std::int64_t available,
+                          std::optional<std::unordered_set<std::int64_t>> buyers) {
   std::lock_guard lock(hintsMutex_);
-  hints_[dropId] = {available, clock_.now().unixMillis()};
+  hints_[dropId] = {available, clock_.now().unixMillis(), std::move(buyers)};
 }
 
 bool Drops::knownSoldOut(std::int64_t dropId) {
@@ -523,16 +524,44 @@ core::Result<std::optional<Order>> Drops::priorOrder(SqlSession& session, std::i
 
 core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
                                       const std::string& idempotencyKey) {
-  if (idempotencyKey.empty() || idempotencyKey.size() > kMaxIdempotencyKeyBytes ||
-      !printable(idempotencyKey)) {
-    return core::invalidArgument("idempotency-key",
-                                 "an idempotency key is 1 to 64 printable ASCII characters");
-  }
   std::optional<core::Hash256> identity = accounts_.identityHash(userId);
   if (!identity) {
     return core::failedPrecondition("identity-required",
                                     "verify your real name (实名认证) before buying");
   }
+  return placeOrder(userId, *identity, dropId, idempotencyKey);
+}
+
+core::Result<Order> Drops::placeOrder(const User& buyer, std::int64_t dropId,
+                                      const std::string& idempotencyKey) {
+  if (!buyer.identityVerified) {
+    return core::failedPrecondition("identity-required",
+                                    "verify your real name (实名认证) before buying");
+  }
+  return placeOrder(buyer.id, buyer.identityHash, dropId, idempotencyKey);
+}
+
+std::optional<Status> Drops::soldOutFromMemory(std::int64_t userId, std::int64_t dropId) {
+  std::lock_guard lock(hintsMutex_);
+  if (stockGate_ != nullptr) return std::nullopt;
+  auto hint = hints_.find(dropId);
+  if (hint == hints_.end() || hint->second.available > 0 || !hint->second.buyers ||
+      clock_.now().unixMillis() - hint->second.seenAtMillis >= kSoldOutHintMillis ||
+      hint->second.buyers->contains(userId)) {
+    return std::nullopt;
+  }
+  ++attempts_[dropId];
+  return Status(ErrorCode::kResourceExhausted, "sold-out", "this drop is sold out");
+}
+
+core::Result<Order> Drops::placeOrder(std::int64_t userId, const core::Hash256& identityHash,
+                                      std::int64_t dropId, const std::string& idempotencyKey) {
+  if (idempotencyKey.empty() || idempotencyKey.size() > kMaxIdempotencyKeyBytes ||
+      !printable(idempotencyKey)) {
+    return core::invalidArgument("idempotency-key",
+                                 "an idempotency key is 1 to 64 printable ASCII characters");
+  }
+  const std::optional<core::Hash256> identity = identityHash;
   bool soldOut = knownSoldOut(dropId);
   bool taken = false;  // a copy taken from the stock gate, kept only by a new order
   if (stockGate_ != nullptr) {
@@ -544,6 +573,14 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
     }
   }
   if (soldOut) {
+    // Nobody this instance knows to hold an order: no retry to look up.
+    {
+      std::lock_guard lock(hintsMutex_);
+      auto hint = hints_.find(dropId);
+      if (hint != hints_.end() && hint->second.buyers && !hint->second.buyers->contains(userId)) {
+        return Status(ErrorCode::kResourceExhausted, "sold-out", "this drop is sold out");
+      }
+    }
     // The crowd after a sell-out is answered from a read, without the write lock; a retry of
     // an order placed before still gets its order.
     std::optional<Order> earlier;
@@ -565,8 +602,20 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
   // (they are not in it), and the order is tried again; everyone else takes one pass.
   std::optional<PriorityWindow> window;
   bool mayBuyBeforeStart = false;
+  const bool exclusiveDatabase = database_.dialect() == SqlDialect::kSqlite;
+  std::optional<std::unordered_set<std::int64_t>> buyers;
+  // Who has an order in the drop, read when it sells out (see soldOutFromMemory).
+  auto readBuyers = [&](SqlSession& session) -> Status {
+    if (!exclusiveDatabase) return {};
+    auto rows = session.query("SELECT DISTINCT user_id FROM orders WHERE drop_id = ?", {dropId});
+    if (!rows) return rows.status();
+    buyers.emplace();
+    for (const SqlRow& row : *rows) buyers->insert(row.integer(0));
+    return {};
+  };
   auto attempt = [&](SqlSession& session) -> Status {
     available = -1;
+    buyers.reset();
     // The same request again (a retry after a lost answer): the first order, as it is now.
     auto earlier = priorOrder(session, userId, dropId, idempotencyKey);
     if (!earlier) return earlier.status();
@@ -623,6 +672,7 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
     if (!reserved) return reserved.status();
     if (*reserved == 0) {
       available = 0;
+      if (Status read = readBuyers(session); !read.isOk()) return read;
       return {ErrorCode::kResourceExhausted, "sold-out", "this drop is sold out"};
     }
     const core::Timestamp deadline = now + drop->paymentWindow;
@@ -643,6 +693,7 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
     placed = *order;
     created = true;
     available = static_cast<std::int64_t>(drop->stock - drop->reserved) - 1;
+    if (available == 0) return readBuyers(session);  // this order took the last copy
     return {};
   };
   Status status = database_.transaction(attempt);
@@ -652,7 +703,12 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, std::int64_t dropId,
     mayBuyBeforeStart = *early;
     status = database_.transaction(attempt);
   }
-  if (available >= 0) noteAvailable(dropId, available);
+  if (available >= 0) noteAvailable(dropId, available, std::move(buyers));
+  if (created) {
+    std::lock_guard lock(hintsMutex_);
+    auto hint = hints_.find(dropId);
+    if (hint != hints_.end() && hint->second.buyers) hint->second.buyers->insert(userId);
+  }
   if (taken && !(status.isOk() && created)) stockGate_->giveBack(dropId, 1);
   if (!status.isOk()) return status;
   return placed;

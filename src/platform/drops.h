@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <core/clock.h>
@@ -202,6 +203,15 @@ class Drops {
   // returns the first order, whatever its state.
   core::Result<Order> placeOrder(std::int64_t userId, std::int64_t dropId,
                                  const std::string& idempotencyKey);
+  // The same for an account already read (a session's): its identity is not read again.
+  core::Result<Order> placeOrder(const User& buyer, std::int64_t dropId,
+                                 const std::string& idempotencyKey);
+  // From memory only, for an answer that must not wait on the database: "sold-out" when this
+  // instance saw the drop sold out within the last second and knows `userId` has no order in it
+  // (so the request cannot be a retry of one); nothing when the database must be asked. Only
+  // where the database is this instance's alone (SQLite): with a shared one, another instance
+  // may have sold a released copy to `userId`. Counts the attempt when it answers.
+  std::optional<core::Status> soldOutFromMemory(std::int64_t userId, std::int64_t dropId);
   // The buyer's own order, or any for an operator ("no-such-order" otherwise).
   core::Result<Order> order(std::int64_t viewerId, std::int64_t orderId);
   core::Result<std::vector<Order>> ordersOf(std::int64_t userId);
@@ -244,7 +254,11 @@ class Drops {
                                                 std::int64_t dropId,
                                                 const std::string& idempotencyKey);
   core::Status refundPayment(const std::string& paymentId, const std::string& reason);
-  void noteAvailable(std::int64_t dropId, std::int64_t available);
+  // `buyers`: everyone with an order in the drop, read with a sell-out (soldOutFromMemory).
+  void noteAvailable(std::int64_t dropId, std::int64_t available,
+                     std::optional<std::unordered_set<std::int64_t>> buyers = std::nullopt);
+  core::Result<Order> placeOrder(std::int64_t userId, const core::Hash256& identity,
+                                 std::int64_t dropId, const std::string& idempotencyKey);
   // Whether `userId` may buy in the drop's priority window.
   core::Result<bool> mayBuyEarly(std::int64_t userId, std::int64_t dropId,
                                  const PriorityWindow& window);
@@ -271,6 +285,9 @@ class Drops {
   struct StockHint {
     std::int64_t available = 0;
     std::int64_t seenAtMillis = 0;
+    // Sold out, with the database this instance's alone: who has an order in the drop, read in
+    // the transaction that found it sold out and added to as this instance places orders.
+    std::optional<std::unordered_set<std::int64_t>> buyers;
   };
   std::mutex hintsMutex_;
   std::map<std::int64_t, StockHint> hints_;

@@ -135,6 +135,35 @@ TEST_P(DropsTest, EveryRefusalHasItsReasonAndStoresNothing) {
   EXPECT_EQ(testing::countRows(*database_, "SELECT COUNT(*) FROM orders"), 3);
 }
 
+// After a sell-out the crowd is answered from memory (on SQLite, the database being this
+// instance's alone), except whoever holds an order: their request may be a retry.
+TEST_P(DropsTest, ASoldOutDropAnswersTheCrowdFromMemoryAndARetryStillGetsItsOrder) {
+  auto drop = drops_->create(operator_, dropFields(1));
+  ASSERT_TRUE(drop.ok());
+  const std::int64_t alice = buyer(1);
+  const std::int64_t bob = buyer(2);
+  auto order = placeOrder(alice, drop->id, "a");
+  ASSERT_TRUE(order.ok());
+  // The order that took the last copy read who holds orders (SQLite only).
+  const bool exclusive = GetParam() == "sqlite";
+  EXPECT_EQ(drops_->soldOutFromMemory(bob, drop->id).has_value(), exclusive);
+  EXPECT_EQ(placeOrder(bob, drop->id, "b").status().reason(), "sold-out");
+  auto fromMemory = drops_->soldOutFromMemory(bob, drop->id);
+  EXPECT_EQ(fromMemory.has_value(), exclusive);
+  if (fromMemory) {
+    EXPECT_EQ(fromMemory->reason(), "sold-out");
+  }
+  EXPECT_FALSE(drops_->soldOutFromMemory(alice, drop->id).has_value());
+  auto retried = placeOrder(alice, drop->id, "a");
+  ASSERT_TRUE(retried.ok()) << retried.status().toString();
+  EXPECT_EQ(retried->id, order->id);
+  EXPECT_EQ(placeOrder(alice, drop->id, "another").status().reason(), "sold-out");
+  EXPECT_EQ(drops_->figures(drop->id)->attempts, exclusive ? 6u : 4u);
+  // A second later the database is asked again.
+  clock_.advance(std::chrono::seconds(2));
+  EXPECT_FALSE(drops_->soldOutFromMemory(bob, drop->id).has_value());
+}
+
 TEST_P(DropsTest, UnpaidOrdersExpireClosingTheirPaymentAndGiveTheirStockBack) {
   auto drop = drops_->create(operator_, dropFields(1));
   ASSERT_TRUE(drop.ok());

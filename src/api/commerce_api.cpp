@@ -242,9 +242,7 @@ class CommerceApi::Impl {
     auto dropId = parseId(parts[3]);
     const std::string key = requestHeader(request, "idempotency-key");
     // A key placeOrder() would refuse gets its refusal there.
-    const bool keyValid =
-        !key.empty() && key.size() <= 64 &&
-        std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    const bool keyValid = platform::validIdempotencyKey(key);
     if (!dropId || !keyValid || !checkOrigin(request).isOk()) return false;
     auto session = accounts_.cachedSession(requestCookie(request, kSessionCookie));
     if (!session || session->user.mustChangePassword || !session->user.identityVerified) {

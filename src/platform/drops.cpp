@@ -1,5 +1,6 @@
 #include <platform/drops.h>
 
+#include <algorithm>
 #include <array>
 #include <set>
 
@@ -107,13 +108,6 @@ core::Result<Drop> loadDrop(SqlSession& session, std::int64_t dropId) {
   return drop;
 }
 
-bool printable(const std::string& text) {
-  for (char c : text) {
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
-}
-
 // The issuer's account, once `wanted` more copies are known to fit in the series' edition cap
 // beside the copies of its other drops ("stock-over-cap" otherwise).
 core::Result<std::int64_t> issuerWithRoom(SqlSession& session, const SeriesDraft& series,
@@ -137,6 +131,11 @@ core::Result<std::int64_t> issuerWithRoom(SqlSession& session, const SeriesDraft
 }
 
 }  // namespace
+
+bool validIdempotencyKey(std::string_view key) {
+  return !key.empty() && key.size() <= kMaxIdempotencyKeyBytes &&
+         std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
+}
 
 std::string_view orderStateName(OrderState state) {
   return kStateNames.at(static_cast<std::size_t>(state));
@@ -556,8 +555,7 @@ std::optional<Status> Drops::soldOutFromMemory(std::int64_t userId, std::int64_t
 
 core::Result<Order> Drops::placeOrder(std::int64_t userId, const core::Hash256& identityHash,
                                       std::int64_t dropId, const std::string& idempotencyKey) {
-  if (idempotencyKey.empty() || idempotencyKey.size() > kMaxIdempotencyKeyBytes ||
-      !printable(idempotencyKey)) {
+  if (!validIdempotencyKey(idempotencyKey)) {
     return core::invalidArgument("idempotency-key",
                                  "an idempotency key is 1 to 64 printable ASCII characters");
   }

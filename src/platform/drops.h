@@ -121,6 +121,8 @@ enum class OrderState : std::uint8_t {
   kMintFailed,  // the chain refused the mint after every retry; an operator refunds it
 };
 std::string_view orderStateName(OrderState state);
+// An Idempotency-Key placeOrder() accepts: 1 to 64 printable ASCII characters, no spaces.
+bool validIdempotencyKey(std::string_view key);
 std::optional<OrderState> parseOrderState(std::string_view name);
 
 struct OrderEvent {

@@ -1,5 +1,6 @@
 #include <platform/database.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -149,6 +150,60 @@ TEST_P(DatabaseTest, ConcurrentIncrementsAreNotLost) {
   }));
 }
 
+// Many writers at once, as in a flash sale: on SQLite they are committed in groups. Each
+// caller must still see only its own outcome: a work that fails (by returning an error after
+// writing, or by a unique violation) leaves nothing, and the works beside it keep everything.
+TEST_P(DatabaseTest, WritersAtOnceEachGetTheirOwnOutcome) {
+  constexpr int kThreads = 12;
+  constexpr int kEach = 30;
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::int64_t id = std::int64_t{t} * 1'000 + i;
+        const int kind = (t + i) % 3;  // 0 keeps its row, 1 gives up after writing, 2 collides
+        core::Status status = database_->transaction([&](SqlSession& session) -> core::Status {
+          auto inserted = session.execute("INSERT INTO things (id, name) VALUES (?, ?)",
+                                          {id, "row " + std::to_string(id)});
+          if (!inserted) return inserted.status();
+          if (kind == 1) return core::failedPrecondition("given-up", "wrote, then gave up");
+          if (kind == 2) {
+            // A second row with the name of the first: the UNIQUE constraint refuses it.
+            return session
+                .execute("INSERT INTO things (id, name) VALUES (?, ?)",
+                         {id + 500, "row " + std::to_string(id)})
+                .status();
+          }
+          return {};
+        });
+        const bool asExpected = kind == 0   ? status.isOk()
+                                : kind == 1 ? status.reason() == "given-up"
+                                            : status.reason() == "sql-unique-violation";
+        if (!asExpected) ++unexpected;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  expectOk(database_->read([&](SqlSession& session) -> core::Status {
+    auto rows = session.query("SELECT id FROM things ORDER BY id", {});
+    if (!rows) return rows.status();
+    std::vector<std::int64_t> kept;
+    for (const SqlRow& row : *rows) kept.push_back(row.integer(0));
+    std::vector<std::int64_t> expected;
+    for (int t = 0; t < kThreads; ++t) {
+      for (int i = 0; i < kEach; ++i) {
+        if ((t + i) % 3 == 0) expected.push_back(std::int64_t{t} * 1'000 + i);
+      }
+    }
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(kept, expected);
+    return {};
+  }));
+}
+
 TEST_P(DatabaseTest, MigrationIsIdempotentAndRecorded) {
   ASSERT_TRUE(migrate(*database_).isOk());  // a second time: nothing to do
   expectOk(database_->transaction([&](SqlSession& session) -> core::Status {
@@ -174,6 +229,20 @@ TEST_P(DatabaseTest, RefusesASchemaNewerThanItself) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, DatabaseTest, ::testing::Values("sqlite", "postgres"));
+
+// A transaction begun inside another's work would wait for itself: it is refused at once.
+TEST(SqliteTest, RefusesATransactionInsideAnother) {
+  auto database = freshDatabase("sqlite");
+  ASSERT_NE(database, nullptr);
+  core::Status inner;
+  core::Status outer = database->transaction([&](SqlSession&) -> core::Status {
+    inner = database->transaction([](SqlSession&) -> core::Status { return {}; });
+    return {};
+  });
+  EXPECT_TRUE(outer.isOk()) << outer.toString();
+  EXPECT_EQ(inner.reason(), "sql-error");
+  EXPECT_NE(inner.message().find("inside another"), std::string::npos) << inner.message();
+}
 
 TEST(SqliteTest, RefusesMemoryDatabases) {
   auto opened = openSqlite(SqliteOptions{":memory:"});

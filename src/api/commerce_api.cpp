@@ -253,7 +253,7 @@ class CommerceApi::Impl {
         !core::constantTimeEqual(core::asBytes(csrf), core::asBytes(session->csrfToken))) {
       return false;
     }
-    auto soldOut = drops_.soldOutFromMemory(session->user.id, *dropId);
+    auto soldOut = drops_.soldOutFromMemory(session->user.id, *dropId, key);
     if (!soldOut) return false;
     HttpResponse response = errorResponse(request, *soldOut);
     response.status = 409;

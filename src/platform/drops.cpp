@@ -449,9 +449,9 @@ core::Result<std::vector<Drop>> Drops::list() {
 }
 
 void Drops::noteAvailable(std::int64_t dropId, std::int64_t available,
-                          std::optional<std::unordered_set<std::int64_t>> buyers) {
+                          std::optional<OrderKeys> orders) {
   std::lock_guard lock(hintsMutex_);
-  hints_[dropId] = {available, clock_.now().unixMillis(), std::move(buyers)};
+  hints_[dropId] = {available, clock_.now().unixMillis(), std::move(orders)};
 }
 
 bool Drops::knownSoldOut(std::int64_t dropId) {
@@ -540,13 +540,21 @@ core::Result<Order> Drops::placeOrder(const User& buyer, std::int64_t dropId,
   return placeOrder(buyer.id, buyer.identityHash, dropId, idempotencyKey);
 }
 
-std::optional<Status> Drops::soldOutFromMemory(std::int64_t userId, std::int64_t dropId) {
+// Whether `orders` holds an order of `userId` placed with `key`.
+static bool placedWith(const Drops::OrderKeys& orders, std::int64_t userId,
+                       const std::string& key) {
+  auto buyer = orders.find(userId);
+  return buyer != orders.end() && buyer->second.contains(key);
+}
+
+std::optional<Status> Drops::soldOutFromMemory(std::int64_t userId, std::int64_t dropId,
+                                               const std::string& idempotencyKey) {
   std::lock_guard lock(hintsMutex_);
   if (stockGate_ != nullptr) return std::nullopt;
   auto hint = hints_.find(dropId);
-  if (hint == hints_.end() || hint->second.available > 0 || !hint->second.buyers ||
+  if (hint == hints_.end() || hint->second.available > 0 || !hint->second.orders ||
       clock_.now().unixMillis() - hint->second.seenAtMillis >= kSoldOutHintMillis ||
-      hint->second.buyers->contains(userId)) {
+      placedWith(*hint->second.orders, userId, idempotencyKey)) {
     return std::nullopt;
   }
   ++attempts_[dropId];
@@ -571,11 +579,12 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, const core::Hash256& 
     }
   }
   if (soldOut) {
-    // Nobody this instance knows to hold an order: no retry to look up.
+    // No order this instance knows of was placed with this key: no retry to look up.
     {
       std::lock_guard lock(hintsMutex_);
       auto hint = hints_.find(dropId);
-      if (hint != hints_.end() && hint->second.buyers && !hint->second.buyers->contains(userId)) {
+      if (hint != hints_.end() && hint->second.orders &&
+          !placedWith(*hint->second.orders, userId, idempotencyKey)) {
         return Status(ErrorCode::kResourceExhausted, "sold-out", "this drop is sold out");
       }
     }
@@ -601,19 +610,20 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, const core::Hash256& 
   std::optional<PriorityWindow> window;
   bool mayBuyBeforeStart = false;
   const bool exclusiveDatabase = database_.dialect() == SqlDialect::kSqlite;
-  std::optional<std::unordered_set<std::int64_t>> buyers;
-  // Who has an order in the drop, read when it sells out (see soldOutFromMemory).
-  auto readBuyers = [&](SqlSession& session) -> Status {
+  std::optional<OrderKeys> orders;
+  // Every order in the drop, read when it sells out (see soldOutFromMemory).
+  auto readOrders = [&](SqlSession& session) -> Status {
     if (!exclusiveDatabase) return {};
-    auto rows = session.query("SELECT DISTINCT user_id FROM orders WHERE drop_id = ?", {dropId});
+    auto rows =
+        session.query("SELECT user_id, idempotency_key FROM orders WHERE drop_id = ?", {dropId});
     if (!rows) return rows.status();
-    buyers.emplace();
-    for (const SqlRow& row : *rows) buyers->insert(row.integer(0));
+    orders.emplace();
+    for (const SqlRow& row : *rows) (*orders)[row.integer(0)].insert(row.text(1));
     return {};
   };
   auto attempt = [&](SqlSession& session) -> Status {
     available = -1;
-    buyers.reset();
+    orders.reset();
     // The same request again (a retry after a lost answer): the first order, as it is now.
     auto earlier = priorOrder(session, userId, dropId, idempotencyKey);
     if (!earlier) return earlier.status();
@@ -670,7 +680,7 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, const core::Hash256& 
     if (!reserved) return reserved.status();
     if (*reserved == 0) {
       available = 0;
-      if (Status read = readBuyers(session); !read.isOk()) return read;
+      if (Status read = readOrders(session); !read.isOk()) return read;
       return {ErrorCode::kResourceExhausted, "sold-out", "this drop is sold out"};
     }
     const core::Timestamp deadline = now + drop->paymentWindow;
@@ -691,7 +701,7 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, const core::Hash256& 
     placed = *order;
     created = true;
     available = static_cast<std::int64_t>(drop->stock - drop->reserved) - 1;
-    if (available == 0) return readBuyers(session);  // this order took the last copy
+    if (available == 0) return readOrders(session);  // this order took the last copy
     return {};
   };
   Status status = database_.transaction(attempt);
@@ -701,11 +711,13 @@ core::Result<Order> Drops::placeOrder(std::int64_t userId, const core::Hash256& 
     mayBuyBeforeStart = *early;
     status = database_.transaction(attempt);
   }
-  if (available >= 0) noteAvailable(dropId, available, std::move(buyers));
+  if (available >= 0) noteAvailable(dropId, available, std::move(orders));
   if (created) {
     std::lock_guard lock(hintsMutex_);
     auto hint = hints_.find(dropId);
-    if (hint != hints_.end() && hint->second.buyers) hint->second.buyers->insert(userId);
+    if (hint != hints_.end() && hint->second.orders) {
+      (*hint->second.orders)[userId].insert(idempotencyKey);
+    }
   }
   if (taken && !(status.isOk() && created)) stockGate_->giveBack(dropId, 1);
   if (!status.isOk()) return status;

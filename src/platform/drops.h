@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -164,6 +165,9 @@ struct SalesFigures {
 
 class Drops {
  public:
+  // Each buyer's idempotency keys of their orders in a drop.
+  using OrderKeys = std::unordered_map<std::int64_t, std::unordered_set<std::string>>;
+
   Drops(Database& database, Accounts& accounts, Catalog& catalog, PaymentProvider& payments,
         WaitingRoom& waitingRoom, const ledger::Ledger& ledger, const core::Clock& clock)
       : database_(database),
@@ -209,11 +213,14 @@ class Drops {
   core::Result<Order> placeOrder(const User& buyer, std::int64_t dropId,
                                  const std::string& idempotencyKey);
   // From memory only, for an answer that must not wait on the database: "sold-out" when this
-  // instance saw the drop sold out within the last second and knows `userId` has no order in it
-  // (so the request cannot be a retry of one); nothing when the database must be asked. Only
-  // where the database is this instance's alone (SQLite): with a shared one, another instance
-  // may have sold a released copy to `userId`. Counts the attempt when it answers.
-  std::optional<core::Status> soldOutFromMemory(std::int64_t userId, std::int64_t dropId);
+  // instance saw the drop sold out within the last second and knows `userId` placed no order in
+  // it with `idempotencyKey` (so the request cannot be a retry of one); nothing when the
+  // database must be asked. Only where the database is this instance's alone (SQLite): with a
+  // shared one, another instance may have sold a released copy to `userId`. Counts the attempt
+  // when it answers. (A key the buyer used in another drop is answered "sold-out" here, not
+  // "idempotency-key-reused": either way nothing is placed.)
+  std::optional<core::Status> soldOutFromMemory(std::int64_t userId, std::int64_t dropId,
+                                                const std::string& idempotencyKey);
   // The buyer's own order, or any for an operator ("no-such-order" otherwise).
   core::Result<Order> order(std::int64_t viewerId, std::int64_t orderId);
   core::Result<std::vector<Order>> ordersOf(std::int64_t userId);
@@ -256,9 +263,9 @@ class Drops {
                                                 std::int64_t dropId,
                                                 const std::string& idempotencyKey);
   core::Status refundPayment(const std::string& paymentId, const std::string& reason);
-  // `buyers`: everyone with an order in the drop, read with a sell-out (soldOutFromMemory).
+  // `orders`: every order in the drop, read with a sell-out (soldOutFromMemory).
   void noteAvailable(std::int64_t dropId, std::int64_t available,
-                     std::optional<std::unordered_set<std::int64_t>> buyers = std::nullopt);
+                     std::optional<OrderKeys> orders = std::nullopt);
   core::Result<Order> placeOrder(std::int64_t userId, const core::Hash256& identity,
                                  std::int64_t dropId, const std::string& idempotencyKey);
   // Whether `userId` may buy in the drop's priority window.
@@ -287,9 +294,10 @@ class Drops {
   struct StockHint {
     std::int64_t available = 0;
     std::int64_t seenAtMillis = 0;
-    // Sold out, with the database this instance's alone: who has an order in the drop, read in
-    // the transaction that found it sold out and added to as this instance places orders.
-    std::optional<std::unordered_set<std::int64_t>> buyers;
+    // Sold out, with the database this instance's alone: every order in the drop (who placed
+    // it, with which key), read in the transaction that found it sold out and added to as this
+    // instance places orders.
+    std::optional<OrderKeys> orders;
   };
   std::mutex hintsMutex_;
   std::map<std::int64_t, StockHint> hints_;

@@ -136,7 +136,7 @@ TEST_P(DropsTest, EveryRefusalHasItsReasonAndStoresNothing) {
 }
 
 // After a sell-out the crowd is answered from memory (on SQLite, the database being this
-// instance's alone), except whoever holds an order: their request may be a retry.
+// instance's alone), except a request with the key of an order placed before: it is a retry.
 TEST_P(DropsTest, ASoldOutDropAnswersTheCrowdFromMemoryAndARetryStillGetsItsOrder) {
   auto drop = drops_->create(operator_, dropFields(1));
   ASSERT_TRUE(drop.ok());
@@ -144,24 +144,28 @@ TEST_P(DropsTest, ASoldOutDropAnswersTheCrowdFromMemoryAndARetryStillGetsItsOrde
   const std::int64_t bob = buyer(2);
   auto order = placeOrder(alice, drop->id, "a");
   ASSERT_TRUE(order.ok());
-  // The order that took the last copy read who holds orders (SQLite only).
+  // The order that took the last copy read every order in the drop (SQLite only).
   const bool exclusive = GetParam() == "sqlite";
-  EXPECT_EQ(drops_->soldOutFromMemory(bob, drop->id).has_value(), exclusive);
+  EXPECT_EQ(drops_->soldOutFromMemory(bob, drop->id, "b").has_value(), exclusive);
   EXPECT_EQ(placeOrder(bob, drop->id, "b").status().reason(), "sold-out");
-  auto fromMemory = drops_->soldOutFromMemory(bob, drop->id);
+  auto fromMemory = drops_->soldOutFromMemory(bob, drop->id, "b");
   EXPECT_EQ(fromMemory.has_value(), exclusive);
   if (fromMemory) {
     EXPECT_EQ(fromMemory->reason(), "sold-out");
   }
-  EXPECT_FALSE(drops_->soldOutFromMemory(alice, drop->id).has_value());
+  // Alice's key "a" is her order's: the database is asked, and gives her the order again.
+  // Bob's "a" is not his.
+  EXPECT_FALSE(drops_->soldOutFromMemory(alice, drop->id, "a").has_value());
+  EXPECT_EQ(drops_->soldOutFromMemory(bob, drop->id, "a").has_value(), exclusive);
   auto retried = placeOrder(alice, drop->id, "a");
   ASSERT_TRUE(retried.ok()) << retried.status().toString();
   EXPECT_EQ(retried->id, order->id);
+  EXPECT_EQ(drops_->soldOutFromMemory(alice, drop->id, "another").has_value(), exclusive);
   EXPECT_EQ(placeOrder(alice, drop->id, "another").status().reason(), "sold-out");
-  EXPECT_EQ(drops_->figures(drop->id)->attempts, exclusive ? 6u : 4u);
+  EXPECT_EQ(drops_->figures(drop->id)->attempts, exclusive ? 8u : 4u);
   // A second later the database is asked again.
   clock_.advance(std::chrono::seconds(2));
-  EXPECT_FALSE(drops_->soldOutFromMemory(bob, drop->id).has_value());
+  EXPECT_FALSE(drops_->soldOutFromMemory(bob, drop->id, "b").has_value());
 }
 
 TEST_P(DropsTest, UnpaidOrdersExpireClosingTheirPaymentAndGiveTheirStockBack) {

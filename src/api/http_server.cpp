@@ -114,7 +114,9 @@ class HttpServer::Impl {
       : options_(std::move(options)),
         handler_(std::move(handler)),
         observer_(std::move(observer)),
-        acceptor_(io_) {}
+        contexts_(makeContexts(std::max(1u, options_.threads))),
+        acceptor_(*contexts_.front()),
+        logFlushTimer_(*contexts_.front()) {}
 
   class Session;
   class Stream;
@@ -122,7 +124,13 @@ class HttpServer::Impl {
   HttpServerOptions options_;
   HttpHandler handler_;
   RequestObserver observer_;
-  asio::io_context io_;
+  // One event loop per thread, as nginx runs one per worker: a connection lives on one loop and
+  // its handlers run on that loop's thread, so they need no strand, and no request wakes another
+  // thread. (One io_context run by every thread woke an idle thread on almost every post.)
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::size_t nextContext_ = 0;  // where the next connection goes; on the acceptor's thread
+  // Keeps a loop running while it has no connection yet; dropped by stop().
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keepRunning_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> connections_{0};
@@ -131,7 +139,13 @@ class HttpServer::Impl {
   // would keep its memory allocated until swept).
   std::unordered_set<Session*> sessions_;
   std::atomic<bool> stopped_{false};
-  asio::steady_timer logFlushTimer_{io_};
+  asio::steady_timer logFlushTimer_;
+
+  static std::vector<std::unique_ptr<asio::io_context>> makeContexts(unsigned count) {
+    std::vector<std::unique_ptr<asio::io_context>> contexts;
+    for (unsigned i = 0; i < count; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
+    return contexts;
+  }
 
   // Answers handed in from threads that are not the server's (the orderer, after a commit),
   // posted to the io_context as one batch: one wake-up per batch, where a post per answer woke
@@ -154,7 +168,7 @@ class HttpServer::Impl {
       handoff_.push_back(std::move(work));
     }
     if (!first) return;
-    asio::post(io_, [this] {
+    asio::post(*contexts_.front(), [this] {
       std::vector<std::function<void()>> batch;
       {
         std::lock_guard lock(handoffMutex_);
@@ -189,7 +203,7 @@ class HttpServer::Impl {
 class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Impl& server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)), strand_(stream_.get_executor()) {
+      : server_(server), stream_(std::move(socket)), executor_(stream_.get_executor()) {
     beast::error_code ignored;
     auto endpoint = stream_.socket().remote_endpoint(ignored);
     remote_ =
@@ -206,7 +220,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void start() { waitForRequest(); }
 
   void close() {
-    asio::post(strand_, [self = shared_from_this()] {
+    asio::post(executor_, [self = shared_from_this()] {
       beast::error_code ignored;
       self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       self->stream_.socket().close(ignored);
@@ -219,18 +233,19 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     auto write = [self = shared_from_this(), request = std::move(request),
                   response = std::move(response), keepAlive,
                   start]() mutable { self->write(request, std::move(response), keepAlive, start); };
-    server_.runOnServerThread([strand = strand_, write = std::move(write)]() mutable {
-      asio::post(strand, std::move(write));
+    // On this connection's own thread (a handler that answered at once): written now.
+    server_.runOnServerThread([executor = executor_, write = std::move(write)]() mutable {
+      asio::dispatch(executor, std::move(write));
     });
   }
 
   std::shared_ptr<Stream> openStream(const HttpRequest& request, Clock::time_point start);
 
   auto& stream() { return stream_; }
-  auto& strand() { return strand_; }
+  auto& executor() { return executor_; }
   // An event stream reads no more requests: the parser (with the last request's headers) and
   // the read buffer are given back, a kilobyte or two for each of thousands of open streams.
-  // On the strand.
+  // On the connection's thread.
   void releaseRequestBuffers() {
     parser_.reset();
     buffer_.clear();
@@ -251,14 +266,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(server_.options_.idleTimeout);
     stream_.socket().async_wait(
         tcp::socket::wait_read,
-        asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code error) {
+        asio::bind_executor(executor_, [self = shared_from_this()](beast::error_code error) {
           if (error || self->server_.stopped_) return self->shutdown();
           self->readRequest();
         }));
     // async_wait is not covered by tcp_stream's timer: arm our own.
     idleTimer_.expires_after(server_.options_.idleTimeout);
     idleTimer_.async_wait(
-        asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code error) {
+        asio::bind_executor(executor_, [self = shared_from_this()](beast::error_code error) {
           if (!error && !self->reading_) self->shutdown();
         }));
   }
@@ -274,9 +289,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     bodyLimit_ = server_.options_.maxBodyBytes;
     deadline_ = server_.options_.requestTimeout;
     armRequestTimer();
-    http::async_read_header(stream_, buffer_, *parser_,
-                            asio::bind_executor(strand_, [self = shared_from_this()](
-                                                             beast::error_code error, std::size_t) {
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        asio::bind_executor(executor_,
+                            [self = shared_from_this()](beast::error_code error, std::size_t) {
                               if (error) return self->onRead(error);
                               self->readBody();
                             }));
@@ -285,7 +301,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void armRequestTimer() {
     requestTimer_.expires_at(requestStart_ + deadline_);
     requestTimer_.async_wait(
-        asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code error) {
+        asio::bind_executor(executor_, [self = shared_from_this()](beast::error_code error) {
           if (error || !self->reading_) return;
           self->timedOut_ = true;
           beast::error_code ignored;
@@ -310,8 +326,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     parser_->body_limit(bodyLimit_);  // for chunked bodies, counted as they arrive
     http::async_read(stream_, buffer_, *parser_,
-                     asio::bind_executor(strand_, [self = shared_from_this()](
-                                                      beast::error_code error, std::size_t) {
+                     asio::bind_executor(executor_, [self = shared_from_this()](
+                                                        beast::error_code error, std::size_t) {
                        self->onRead(error);
                      }));
   }
@@ -421,8 +437,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
                 std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
     stream_.expires_after(server_.options_.requestTimeout);
     http::async_write(stream_, *message,
-                      asio::bind_executor(strand_, [self = shared_from_this(), message](
-                                                       beast::error_code error, std::size_t) {
+                      asio::bind_executor(executor_, [self = shared_from_this(), message](
+                                                         beast::error_code error, std::size_t) {
                         if (error) return self->shutdown();
                         if (!message->keep_alive()) return self->lingeringClose();
                         self->waitForRequest();
@@ -439,12 +455,13 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
   void drain() {
     auto buffer = std::make_shared<std::array<char, std::size_t{16} * 1024>>();
-    stream_.async_read_some(asio::buffer(*buffer),
-                            asio::bind_executor(strand_, [self = shared_from_this(), buffer](
-                                                             beast::error_code error, std::size_t) {
-                              if (error) return self->shutdown();
-                              self->drain();
-                            }));
+    stream_.async_read_some(
+        asio::buffer(*buffer),
+        asio::bind_executor(
+            executor_, [self = shared_from_this(), buffer](beast::error_code error, std::size_t) {
+              if (error) return self->shutdown();
+              self->drain();
+            }));
   }
 
   void shutdown() {
@@ -457,9 +474,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   Impl& server_;
   beast::tcp_stream stream_;
-  asio::strand<asio::any_io_executor> strand_;
-  asio::steady_timer idleTimer_{strand_};
-  asio::steady_timer requestTimer_{strand_};
+  asio::any_io_executor executor_;  // the connection's event loop: every handler runs there
+  asio::steady_timer idleTimer_{executor_};
+  asio::steady_timer requestTimer_{executor_};
   bool timedOut_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -475,10 +492,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_from_this<Stream> {
  public:
   explicit Stream(std::shared_ptr<Session> session)
-      : session_(std::move(session)), timer_(session_->strand()) {}
+      : session_(std::move(session)), timer_(session_->executor()) {}
 
   void begin() {
-    asio::post(session_->strand(), [self = shared_from_this()] {
+    asio::post(session_->executor(), [self = shared_from_this()] {
       self->session_->releaseRequestBuffers();
       self->queue_.push_back(
           "HTTP/1.1 200 OK\r\nServer: jiancang\r\nContent-Type: text/event-stream\r\n"
@@ -492,16 +509,17 @@ class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_f
 
   bool send(std::string event) override {
     if (closed_) return false;
-    asio::post(session_->strand(), [self = shared_from_this(), event = std::move(event)]() mutable {
-      if (self->closed_) return;
-      if (self->queue_.size() >= kMaxQueuedEvents) return self->fail();
-      self->queue_.push_back(std::move(event));
-      self->pump();
-    });
+    asio::post(session_->executor(),
+               [self = shared_from_this(), event = std::move(event)]() mutable {
+                 if (self->closed_) return;
+                 if (self->queue_.size() >= kMaxQueuedEvents) return self->fail();
+                 self->queue_.push_back(std::move(event));
+                 self->pump();
+               });
     return true;
   }
   void close() override {
-    asio::post(session_->strand(), [self = shared_from_this()] {
+    asio::post(session_->executor(), [self = shared_from_this()] {
       self->closing_ = true;
       self->pump();
     });
@@ -518,8 +536,8 @@ class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_f
     session_->stream().expires_after(std::chrono::seconds(30));
     asio::async_write(
         session_->stream(), asio::buffer(*data),
-        asio::bind_executor(session_->strand(), [self = shared_from_this(), data](
-                                                    beast::error_code error, std::size_t) {
+        asio::bind_executor(session_->executor(), [self = shared_from_this(), data](
+                                                      beast::error_code error, std::size_t) {
           self->writing_ = false;
           if (error) return self->fail();
           self->pump();
@@ -531,7 +549,7 @@ class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_f
     session_->stream().socket().async_wait(
         tcp::socket::wait_read,
         asio::bind_executor(
-            session_->strand(), [self = shared_from_this()](beast::error_code error) {
+            session_->executor(), [self = shared_from_this()](beast::error_code error) {
               if (error || self->closed_) return self->fail();
               std::array<char, 512> dropped{};
               beast::error_code readError;
@@ -544,7 +562,7 @@ class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_f
   void keepAlive() {
     timer_.expires_after(kEventKeepAlive);
     timer_.async_wait(asio::bind_executor(
-        session_->strand(), [self = shared_from_this()](beast::error_code error) {
+        session_->executor(), [self = shared_from_this()](beast::error_code error) {
           if (error || self->closed_ || self->session_->server().stopped_) return self->fail();
           self->queue_.push_back(": ping\n\n");
           self->pump();
@@ -636,27 +654,29 @@ void HttpServer::Impl::Session::dispatch(HttpRequest request, bool keepAlive) {
 }
 
 void HttpServer::Impl::accept() {
-  acceptor_.async_accept(asio::make_strand(io_),
-                         [this](beast::error_code error, tcp::socket socket) {
-                           if (stopped_) return;
-                           if (!error) {
-                             if (connections_.load() >= options_.maxConnections) {
-                               beast::error_code ignored;
-                               socket.close(ignored);
-                             } else {
-                               ++connections_;
-                               beast::error_code ignored;
-                               socket.set_option(tcp::no_delay(true), ignored);
-                               auto session = std::make_shared<Session>(*this, std::move(socket));
-                               {
-                                 std::lock_guard lock(sessionsMutex_);
-                                 sessions_.insert(session.get());
-                               }
-                               session->start();
-                             }
-                           }
-                           accept();
-                         });
+  // Connections are dealt to the event loops in turn.
+  asio::io_context& loop = *contexts_[nextContext_++ % contexts_.size()];
+  acceptor_.async_accept(loop, [this](beast::error_code error, tcp::socket socket) {
+    if (stopped_) return;
+    if (!error) {
+      if (connections_.load() >= options_.maxConnections) {
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        ++connections_;
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        auto session = std::make_shared<Session>(*this, std::move(socket));
+        {
+          std::lock_guard lock(sessionsMutex_);
+          sessions_.insert(session.get());
+        }
+        // Started on its own loop's thread, which may be another than the acceptor's.
+        asio::post(session->executor(), [session] { session->start(); });
+      }
+    }
+    accept();
+  });
 }
 
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, RequestObserver observer)
@@ -688,10 +708,11 @@ bool HttpServer::start(std::string* error) {
   }
   impl_->accept();
   impl_->flushAccessLogEverySecond();
-  for (unsigned i = 0; i < std::max(1u, impl_->options_.threads); ++i) {
-    impl_->threads_.emplace_back([this] {
+  for (auto& context : impl_->contexts_) {
+    impl_->keepRunning_.push_back(asio::make_work_guard(*context));
+    impl_->threads_.emplace_back([this, loop = context.get()] {
       Impl::currentServer = impl_.get();
-      impl_->io_.run();
+      loop->run();
     });
   }
   return true;
@@ -706,7 +727,7 @@ std::size_t HttpServer::openConnections() const { return impl_->connections_.loa
 
 void HttpServer::stop() {
   if (impl_->stopped_.exchange(true)) return;
-  asio::post(impl_->io_, [this] {
+  asio::post(*impl_->contexts_.front(), [this] {
     beast::error_code ignored;
     impl_->acceptor_.close(ignored);
     impl_->logFlushTimer_.cancel();
@@ -728,7 +749,7 @@ void HttpServer::stop() {
   while (impl_->connections_.load() > 0 && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  impl_->io_.stop();
+  for (auto& context : impl_->contexts_) context->stop();
   for (auto& thread : impl_->threads_) {
     if (thread.joinable()) thread.join();
   }

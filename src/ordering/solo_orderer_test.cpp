@@ -176,9 +176,10 @@ TEST_F(SoloOrdererTest, SaysBusyInsteadOfDropping) {
   options.mempool.capacity = 5;
   start(options);
   chain::SeriesId series = seriesWithTokens(16);  // collector c holds serials c+1 and c+9
-  // Now hold blocks back so the queue fills.
+  // Now hold blocks back so the queue fills: no block is cut before the shutdown below, however
+  // slowly a loaded machine runs this test (with 2 s, one was cut midway now and then).
   orderer_.reset();
-  options.blockInterval = std::chrono::milliseconds(2'000);
+  options.blockInterval = std::chrono::minutes(10);
   orderer_ = std::make_unique<SoloOrderer>(*ledger_, chain::testing::copyKeyPair(t_.member(0)),
                                            clock_, options);
 

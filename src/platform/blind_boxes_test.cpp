@@ -202,6 +202,37 @@ TEST_P(BlindBoxesTest, ABoxIsCommittedSoldRevealedAndOpenedAsAnyoneCanRecompute)
   EXPECT_EQ(boxes_->refund(holders[0], first).status().reason(), "token-burned");
 }
 
+// A drop of an item series leaves room for the copies its boxes hold: the chain would refuse to
+// mint them otherwise, after the buyers paid.
+TEST_P(BlindBoxesTest, DropsOfAnItemLeaveRoomForItsBoxes) {
+  auto draft = approvedDraft(boxFields());
+  ASSERT_TRUE(draft.ok()) << draft.status().toString();
+  ASSERT_TRUE(catalog_->publish(issuer_, draft->id).ok());
+  ASSERT_EQ(seriesOnChain(itemB_.seriesId)->reserved, 1u);
+  DropFields sale = dropFields(10);  // all of item B's cap
+  sale.seriesDraftId = itemB_.id;
+  auto refused = drops_->create(operator_, sale);
+  EXPECT_EQ(refused.status().reason(), "stock-over-cap");
+  EXPECT_NE(refused.status().message().find("1 held for blind boxes"), std::string::npos)
+      << refused.status().message();
+  sale.stock = 9;
+  auto made = drops_->create(operator_, sale);
+  ASSERT_TRUE(made.ok()) << made.status().toString();
+  // Sold and minted, the drop's copies are counted once, not as minted and as stock both.
+  EXPECT_EQ(buyAndPay(buyer(60), made->id, "b").state, OrderState::kPaid);
+  auto minted = minter_->runOnce();
+  ASSERT_TRUE(minted.ok() && *minted == 1);
+  ASSERT_EQ(seriesOnChain(itemB_.seriesId)->minted, 1u);
+  sale.stock = 1;
+  EXPECT_EQ(drops_->create(operator_, sale).status().reason(), "stock-over-cap");
+  // Item A: a cap of 20, three held for boxes.
+  sale.seriesDraftId = draftId_;
+  sale.stock = 18;
+  EXPECT_EQ(drops_->create(operator_, sale).status().reason(), "stock-over-cap");
+  sale.stock = 17;
+  EXPECT_TRUE(drops_->create(operator_, sale).ok());
+}
+
 TEST_P(BlindBoxesTest, AnUnrevealedBoxIsRefundedToWhoPaidForIt) {
   std::vector<std::int64_t> holders;
   SeriesDraft box = publishAndSell(1, &holders);

@@ -110,22 +110,33 @@ core::Result<Drop> loadDrop(SqlSession& session, std::int64_t dropId) {
 
 // The issuer's account, once `wanted` more copies are known to fit in the series' edition cap
 // beside the copies of its other drops ("stock-over-cap" otherwise).
+// The series' issuer, if `wanted` more copies fit under its cap beside what is already promised:
+// the copies minted on chain, the copies the chain holds for committed blind boxes (`reserved`),
+// and the stock of its drops not minted yet.
 core::Result<std::int64_t> issuerWithRoom(SqlSession& session, const SeriesDraft& series,
+                                          const chain::SeriesRecord& onChain,
                                           std::uint64_t wanted) {
   auto issuer = session.query("SELECT user_id FROM issuers WHERE id = ?", {series.issuerId});
   if (!issuer) return issuer.status();
   if (issuer->empty()) return core::notFound("no-such-issuer", "the series has no issuer");
-  auto others =
-      session.query("SELECT CAST(COALESCE(SUM(stock), 0) AS BIGINT) FROM drops WHERE series_id = ?",
-                    {static_cast<std::int64_t>(series.seriesId)});
-  if (!others) return others.status();
-  const auto committed = static_cast<std::uint64_t>(others->front().integer(0));
+  auto drops = session.query(
+      "SELECT CAST(COALESCE(SUM(stock), 0) AS BIGINT), (SELECT COUNT(*) FROM orders o JOIN drops "
+      "d ON d.id = o.drop_id WHERE d.series_id = ? AND o.serial IS NOT NULL) FROM drops WHERE "
+      "series_id = ?",
+      {static_cast<std::int64_t>(series.seriesId), static_cast<std::int64_t>(series.seriesId)});
+  if (!drops) return drops.status();
+  const auto stock = static_cast<std::uint64_t>(drops->front().integer(0));
+  const auto mintedByDrops = static_cast<std::uint64_t>(drops->front().integer(1));
+  const std::uint64_t unminted = stock - std::min(stock, mintedByDrops);
+  const std::uint64_t promised = onChain.minted + onChain.reserved + unminted;
   const std::uint64_t cap = series.fields.editionCap;
-  if (committed + wanted > cap) {
+  if (promised + wanted > cap) {
     return core::failedPrecondition(
-        "stock-over-cap", "the series' other drops hold " + std::to_string(committed) + " of its " +
-                              std::to_string(cap) + "; at most " +
-                              std::to_string(cap - std::min(cap, committed)) + " are left");
+        "stock-over-cap", "of the series' " + std::to_string(cap) + " copies, " +
+                              std::to_string(onChain.minted) + " are minted, " +
+                              std::to_string(onChain.reserved) + " held for blind boxes and " +
+                              std::to_string(unminted) + " in drops; at most " +
+                              std::to_string(cap - std::min(cap, promised)) + " are left");
   }
   return issuer->front().integer(0);
 }
@@ -233,9 +244,11 @@ core::Result<Drop> Drops::create(std::int64_t operatorId, const DropFields& fiel
                                  "stock is 1 to the series' edition cap (" +
                                      std::to_string(series->fields.editionCap) + ")");
   }
+  auto onChain = seriesOnChain(series->seriesId);
+  if (!onChain) return onChain.status();
   Drop created;
   Status status = database_.transaction([&](SqlSession& session) -> Status {
-    auto issuer = issuerWithRoom(session, *series, fields.stock);
+    auto issuer = issuerWithRoom(session, *series, *onChain, fields.stock);
     if (!issuer) return issuer.status();
     auto rows = session.query(
         std::string("INSERT INTO drops (series_draft_id, series_id, issuer_user_id, title, "
@@ -277,6 +290,15 @@ core::Result<Drop> Drops::create(std::int64_t operatorId, const DropFields& fiel
   return created;
 }
 
+core::Result<chain::SeriesRecord> Drops::seriesOnChain(std::uint64_t seriesId) const {
+  auto bytes = ledger_.get(chain::state_keys::series(chain::SeriesId(seriesId)));
+  if (!bytes) {
+    return core::notFound("no-such-series",
+                          "chain series " + std::to_string(seriesId) + " does not exist");
+  }
+  return core::decode<chain::SeriesRecord>(*bytes);
+}
+
 Status Drops::airdropRecipients(const AirdropFields& fields, std::vector<std::int64_t>* users,
                                 std::vector<AirdropSkip>* skipped) {
   // Who receives: phone numbers as given, or the chain addresses holding the series at the
@@ -284,13 +306,7 @@ Status Drops::airdropRecipients(const AirdropFields& fields, std::vector<std::in
   std::vector<std::string> phones = fields.phones;
   std::vector<core::Address> addresses;
   if (fields.holdersOfSeries != 0) {
-    auto bytes = ledger_.get(chain::state_keys::series(chain::SeriesId(fields.holdersOfSeries)));
-    if (!bytes) {
-      return core::notFound(
-          "no-such-series",
-          "chain series " + std::to_string(fields.holdersOfSeries) + " does not exist");
-    }
-    auto series = core::decode<chain::SeriesRecord>(*bytes);
+    auto series = seriesOnChain(fields.holdersOfSeries);
     if (!series) return series.status();
     std::set<core::Address> holders;
     for (std::uint64_t serial = 1; serial <= series->minted; ++serial) {
@@ -378,10 +394,12 @@ core::Result<Airdrop> Drops::airdrop(std::int64_t operatorId, const AirdropField
     return core::failedPrecondition("no-recipients",
                                     "none of the recipients has a real-name verified account");
   }
+  auto onChain = seriesOnChain(series->seriesId);
+  if (!onChain) return onChain.status();
   const auto count = static_cast<std::int64_t>(recipients.size());
   Status status = database_.transaction([&](SqlSession& session) -> Status {
     made.orderIds.clear();
-    auto issuer = issuerWithRoom(session, *series, recipients.size());
+    auto issuer = issuerWithRoom(session, *series, *onChain, recipients.size());
     if (!issuer) return issuer.status();
     const core::Timestamp now = clock_.now();
     // Given at once: a window of one millisecond, every copy reserved by its order.

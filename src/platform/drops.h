@@ -275,6 +275,9 @@ class Drops {
   // (never with a stock gate: the gate answers instead).
   bool knownSoldOut(std::int64_t dropId);
   core::Result<std::int64_t> availableInDatabase(std::int64_t dropId);
+  // The series as the chain has it now (minted, held for blind boxes). A mint the chain has
+  // made and the order not yet recorded counts twice for a moment: room is never overstated.
+  core::Result<chain::SeriesRecord> seriesOnChain(std::uint64_t seriesId) const;
   // The recipients of an airdrop: user ids, and who was skipped.
   core::Status airdropRecipients(const AirdropFields& fields, std::vector<std::int64_t>* users,
                                  std::vector<AirdropSkip>* skipped);

@@ -395,6 +395,26 @@ TEST_F(NodeTest, BadInputGetsItsOwnAnswerAndWritesNothing) {
   EXPECT_NE(metrics.body.find("jiancang_block_height"), std::string::npos);
 }
 
+// HEAD gets a GET's headers (its length included) and no body: on a kept-alive connection, a
+// body sent after it would be read as the start of the next answer.
+TEST_F(NodeTest, HeadAnswersWithoutABody) {
+  startNode("node-head");
+  RawConnection connection(node_->port());
+  ASSERT_TRUE(connection.send("HEAD /api/v1/chain HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(connection.receiveUntil("\r\n\r\n", std::chrono::seconds(5)));
+  ASSERT_TRUE(connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const std::string next = connection.receive(std::chrono::milliseconds(500));
+  EXPECT_EQ(next.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << next;
+  // The HEAD answer itself: a 200 with the length of the GET's body.
+  RawConnection again(node_->port());
+  ASSERT_TRUE(again.send("HEAD /api/v1/chain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  const std::string head = again.receive(std::chrono::milliseconds(500));
+  EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
+  EXPECT_NE(head.find("Content-Length: "), std::string::npos) << head;
+  EXPECT_NE(head.find("Connection: close\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.size(), head.find("\r\n\r\n") + 4) << head;
+}
+
 // A batch queues each of its transactions as a single submission would, without waiting for
 // the block: how a consortium member forwards what it received to the leader.
 TEST_F(NodeTest, ABatchQueuesEachTransactionOnItsOwn) {

@@ -232,7 +232,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
                Clock::time_point start) {
     auto write = [self = shared_from_this(), request = std::move(request),
                   response = std::move(response), keepAlive,
-                  start]() mutable { self->write(request, std::move(response), keepAlive, start); };
+                  start]() mutable { self->write(request, response, keepAlive, start); };
     // On this connection's own thread (a handler that answered at once): written now.
     server_.runOnServerThread([executor = executor_, write = std::move(write)]() mutable {
       asio::dispatch(executor, std::move(write));
@@ -368,7 +368,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       }
       HttpResponse response{
           status, "application/json", errorBody(code, message, request.requestId), {}};
-      write(request, std::move(response), false, requestStart_);
+      write(request, response, false, requestStart_);
       return;
     }
     auto& message = parser_->get();
@@ -408,7 +408,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
           "application/json",
           errorBody("malformed-target", "the request target has a bad % escape", request.requestId),
           {}};
-      write(request, std::move(response), false, requestStart_);
+      write(request, response, false, requestStart_);
       return;
     }
     stream_.expires_never();
@@ -419,7 +419,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   // The answer is written as one buffer, formatted here: Beast's serializer walks a chain of
   // buffer views for every write, which cost more than the rest of a small answer's formatting.
-  void write(const HttpRequest& request, HttpResponse response, bool keepAlive,
+  void write(const HttpRequest& request, const HttpResponse& response, bool keepAlive,
              Clock::time_point start) {
     const bool keep = keepAlive && !server_.stopped_;
     const unsigned status = response.status;

@@ -232,7 +232,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
                Clock::time_point start) {
     auto write = [self = shared_from_this(), request = std::move(request),
                   response = std::move(response), keepAlive,
-                  start]() mutable { self->write(request, response, keepAlive, start); };
+                  start] { self->write(request, response, keepAlive, start); };
     // On this connection's own thread (a handler that answered at once): written now.
     server_.runOnServerThread([executor = executor_, write = std::move(write)]() mutable {
       asio::dispatch(executor, std::move(write));

@@ -108,11 +108,9 @@ core::Result<Drop> loadDrop(SqlSession& session, std::int64_t dropId) {
   return drop;
 }
 
-// The issuer's account, once `wanted` more copies are known to fit in the series' edition cap
-// beside the copies of its other drops ("stock-over-cap" otherwise).
 // The series' issuer, if `wanted` more copies fit under its cap beside what is already promised:
 // the copies minted on chain, the copies the chain holds for committed blind boxes (`reserved`),
-// and the stock of its drops not minted yet.
+// and the stock of its drops not minted yet ("stock-over-cap" otherwise).
 core::Result<std::int64_t> issuerWithRoom(SqlSession& session, const SeriesDraft& series,
                                           const chain::SeriesRecord& onChain,
                                           std::uint64_t wanted) {

@@ -20,6 +20,11 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+// A connection's socket and timers name their loop's executor type, not the type-erased
+// any_io_executor, which is copied (and its target looked up) on every operation.
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Executor>;
 
 constexpr std::size_t kMaxQueuedEvents = 1'000;
 constexpr std::chrono::seconds kEventKeepAlive{15};
@@ -202,10 +207,10 @@ class HttpServer::Impl {
 // A connection: reads requests one at a time, hands each to the handler, writes its answer.
 class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Impl& server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)), executor_(stream_.get_executor()) {
+  Session(Impl& server, Socket socket)
+      : server_(server), socket_(std::move(socket)), executor_(socket_.get_executor()) {
     beast::error_code ignored;
-    auto endpoint = stream_.socket().remote_endpoint(ignored);
+    auto endpoint = socket_.remote_endpoint(ignored);
     remote_ =
         ignored ? "?" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   }
@@ -220,11 +225,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void start() { waitForRequest(); }
 
   void close() {
-    asio::post(executor_, [self = shared_from_this()] {
-      beast::error_code ignored;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-      self->stream_.socket().close(ignored);
-    });
+    asio::post(executor_, [self = shared_from_this()] { self->shutdown(); });
   }
 
   // Called by Exchange from any thread.
@@ -241,8 +242,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   std::shared_ptr<Stream> openStream(const HttpRequest& request, Clock::time_point start);
 
-  auto& stream() { return stream_; }
-  auto& executor() { return executor_; }
+  Socket& socket() { return socket_; }
+  const Executor& executor() const { return executor_; }
+  // For an event stream's writes: the connection is closed unless the write ends within
+  // `timeout`; noDeadline() once it has. On the connection's thread.
+  void writeDeadline(Clock::duration timeout) {
+    setDeadline(Phase::kWriting, Clock::now() + timeout);
+  }
+  void noDeadline() { phase_ = Phase::kNone; }
   // An event stream reads no more requests: the parser (with the last request's headers) and
   // the read buffer are given back, a kilobyte or two for each of thousands of open streams.
   // On the connection's thread.
@@ -263,34 +270,23 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       return;
     }
     // Idle: wait for the first byte of the next request.
-    stream_.expires_after(server_.options_.idleTimeout);
-    stream_.socket().async_wait(
+    setDeadline(Phase::kIdle, Clock::now() + server_.options_.idleTimeout);
+    socket_.async_wait(
         tcp::socket::wait_read,
         asio::bind_executor(executor_, [self = shared_from_this()](beast::error_code error) {
           if (error || self->server_.stopped_) return self->shutdown();
           self->readRequest();
         }));
-    // async_wait is not covered by tcp_stream's timer: arm our own.
-    idleTimer_.expires_after(server_.options_.idleTimeout);
-    idleTimer_.async_wait(
-        asio::bind_executor(executor_, [self = shared_from_this()](beast::error_code error) {
-          if (!error && !self->reading_) self->shutdown();
-        }));
   }
 
   void readRequest() {
-    idleTimer_.cancel();
-    reading_ = true;
     timedOut_ = false;
     requestStart_ = Clock::now();
-    // Our own deadline rather than the stream's: the stream's closes the socket when it fires,
-    // and a slow client should still read its 408.
-    stream_.expires_never();
     bodyLimit_ = server_.options_.maxBodyBytes;
-    deadline_ = server_.options_.requestTimeout;
-    armRequestTimer();
+    requestTimeout_ = server_.options_.requestTimeout;
+    setDeadline(Phase::kReading, requestStart_ + requestTimeout_);
     http::async_read_header(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         asio::bind_executor(executor_,
                             [self = shared_from_this()](beast::error_code error, std::size_t) {
                               if (error) return self->onRead(error);
@@ -298,15 +294,47 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
                             }));
   }
 
-  void armRequestTimer() {
-    requestTimer_.expires_at(requestStart_ + deadline_);
-    requestTimer_.async_wait(
+  // One timer per connection serves every deadline (idle, reading a request, writing an
+  // answer). Moving the deadline later, as each request does, is an assignment: the timer, when
+  // it fires, waits again for the deadline then in force. Only an earlier deadline re-arms it.
+  // (Before, two timers were armed and cancelled, and a third armed, for every request.)
+  enum class Phase { kNone, kIdle, kReading, kWriting };
+
+  void setDeadline(Phase phase, Clock::time_point at) {
+    phase_ = phase;
+    deadlineAt_ = at;
+    if (timerArmed_ && timer_.expiry() <= at) return;
+    armTimer();
+  }
+
+  void armTimer() {
+    timerArmed_ = true;
+    timer_.expires_at(deadlineAt_);  // a wait already pending ends with operation_aborted
+    timer_.async_wait(
         asio::bind_executor(executor_, [self = shared_from_this()](beast::error_code error) {
-          if (error || !self->reading_) return;
-          self->timedOut_ = true;
-          beast::error_code ignored;
-          self->stream_.socket().cancel(ignored);
+          if (error) return;  // re-armed, or the connection is closing
+          self->timerArmed_ = false;
+          if (self->phase_ == Phase::kNone) return;
+          if (Clock::now() < self->deadlineAt_) return self->armTimer();
+          self->onDeadline();
         }));
+  }
+
+  void onDeadline() {
+    switch (phase_) {
+      case Phase::kReading: {
+        // The read ends with an error and the client still reads its 408.
+        timedOut_ = true;
+        beast::error_code ignored;
+        socket_.cancel(ignored);
+        return;
+      }
+      case Phase::kIdle:
+      case Phase::kWriting:
+        return shutdown();
+      case Phase::kNone:
+        return;
+    }
   }
 
   // The headers are in: the route's own limits apply to the body. (The header was read with no
@@ -316,16 +344,16 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       const auto& header = parser_->get();
       RouteLimits limits = server_.options_.limitsFor(header.method_string(), header.target());
       if (limits.maxBodyBytes > 0) bodyLimit_ = limits.maxBodyBytes;
-      if (limits.requestTimeout.count() > 0 && limits.requestTimeout != deadline_) {
-        deadline_ = limits.requestTimeout;
-        armRequestTimer();  // replaces the wait armed for the headers
+      if (limits.requestTimeout.count() > 0 && limits.requestTimeout != requestTimeout_) {
+        requestTimeout_ = limits.requestTimeout;
+        setDeadline(Phase::kReading, requestStart_ + requestTimeout_);
       }
     }
     if (auto declared = parser_->content_length(); declared && *declared > bodyLimit_) {
       return onRead(http::error::body_limit);
     }
     parser_->body_limit(bodyLimit_);  // for chunked bodies, counted as they arrive
-    http::async_read(stream_, buffer_, *parser_,
+    http::async_read(socket_, buffer_, *parser_,
                      asio::bind_executor(executor_, [self = shared_from_this()](
                                                         beast::error_code error, std::size_t) {
                        self->onRead(error);
@@ -333,8 +361,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void onRead(beast::error_code error) {
-    reading_ = false;
-    requestTimer_.cancel();
+    phase_ = Phase::kNone;  // the handler takes the time it needs
     if (timedOut_) error = beast::error::timeout;
     if (error == http::error::end_of_stream || error == asio::error::eof ||
         error == asio::error::connection_reset) {
@@ -350,8 +377,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       if (error == beast::error::timeout) {
         status = 408;
         code = "request-timeout";
-        message = "the request did not arrive in full within " + std::to_string(deadline_.count()) +
-                  " ms";
+        message = "the request did not arrive in full within " +
+                  std::to_string(requestTimeout_.count()) + " ms";
       } else if (error == http::error::header_limit) {
         status = 431;
         code = "headers-too-large";
@@ -411,7 +438,6 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       write(request, response, false, requestStart_);
       return;
     }
-    stream_.expires_never();
     dispatch(std::move(request), keepAlive);
   }
 
@@ -452,8 +478,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (sendBody) text->append(response.body);
     server_.log(request, status, bytes,
                 std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
-    stream_.expires_after(server_.options_.requestTimeout);
-    asio::async_write(stream_, asio::buffer(*text),
+    setDeadline(Phase::kWriting, Clock::now() + server_.options_.requestTimeout);
+    asio::async_write(socket_, asio::buffer(*text),
                       asio::bind_executor(executor_, [self = shared_from_this(), text, keep](
                                                          beast::error_code error, std::size_t) {
                         if (error) return self->shutdown();
@@ -466,13 +492,13 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   // client still sends for a moment, so it gets our answer rather than a reset.
   void lingeringClose() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(2));
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    setDeadline(Phase::kWriting, Clock::now() + std::chrono::seconds(2));
     drain();
   }
   void drain() {
     auto buffer = std::make_shared<std::array<char, std::size_t{16} * 1024>>();
-    stream_.async_read_some(
+    socket_.async_read_some(
         asio::buffer(*buffer),
         asio::bind_executor(
             executor_, [self = shared_from_this(), buffer](beast::error_code error, std::size_t) {
@@ -483,25 +509,26 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   void shutdown() {
     beast::error_code ignored;
-    idleTimer_.cancel();
-    requestTimer_.cancel();
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    phase_ = Phase::kNone;
+    timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
   }
 
   Impl& server_;
-  beast::tcp_stream stream_;
-  asio::any_io_executor executor_;  // the connection's event loop: every handler runs there
-  asio::steady_timer idleTimer_{executor_};
-  asio::steady_timer requestTimer_{executor_};
+  Socket socket_;
+  Executor executor_;  // the connection's event loop: every handler runs there
+  Timer timer_{executor_};
+  Phase phase_ = Phase::kNone;
+  Clock::time_point deadlineAt_;
+  bool timerArmed_ = false;
   bool timedOut_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;
   Clock::time_point requestStart_;
   std::size_t bodyLimit_ = 0;
-  std::chrono::milliseconds deadline_{0};
-  bool reading_ = false;
+  std::chrono::milliseconds requestTimeout_{0};
 };
 
 // An event stream on a session: the response header, then events as they come, with a comment
@@ -550,12 +577,13 @@ class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_f
     writing_ = true;
     auto data = std::make_shared<std::string>(std::move(queue_.front()));
     queue_.pop_front();
-    session_->stream().expires_after(std::chrono::seconds(30));
+    session_->writeDeadline(std::chrono::seconds(30));
     asio::async_write(
-        session_->stream(), asio::buffer(*data),
+        session_->socket(), asio::buffer(*data),
         asio::bind_executor(session_->executor(), [self = shared_from_this(), data](
                                                       beast::error_code error, std::size_t) {
           self->writing_ = false;
+          self->session_->noDeadline();
           if (error) return self->fail();
           self->pump();
         }));
@@ -563,7 +591,7 @@ class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_f
   // A client that goes away is noticed at once, not at a later write: its socket turns readable
   // with end-of-file. Whatever a client sends on an event stream is read and dropped.
   void watchPeer() {
-    session_->stream().socket().async_wait(
+    session_->socket().async_wait(
         tcp::socket::wait_read,
         asio::bind_executor(
             session_->executor(), [self = shared_from_this()](beast::error_code error) {
@@ -571,7 +599,7 @@ class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_f
               std::array<char, 512> dropped{};
               beast::error_code readError;
               const std::size_t count =
-                  self->session_->stream().socket().read_some(asio::buffer(dropped), readError);
+                  self->session_->socket().read_some(asio::buffer(dropped), readError);
               if (readError || count == 0) return self->fail();
               self->watchPeer();
             }));
@@ -594,7 +622,7 @@ class HttpServer::Impl::Stream : public EventStream, public std::enable_shared_f
   }
 
   std::shared_ptr<Session> session_;
-  asio::steady_timer timer_;
+  Timer timer_;
   std::list<std::string> queue_;  // not a deque: that allocates half a kilobyte even when empty
   bool writing_ = false;
   bool closing_ = false;
@@ -673,7 +701,7 @@ void HttpServer::Impl::Session::dispatch(HttpRequest request, bool keepAlive) {
 void HttpServer::Impl::accept() {
   // Connections are dealt to the event loops in turn.
   asio::io_context& loop = *contexts_[nextContext_++ % contexts_.size()];
-  acceptor_.async_accept(loop, [this](beast::error_code error, tcp::socket socket) {
+  acceptor_.async_accept(loop, [this](beast::error_code error, Socket socket) {
     if (stopped_) return;
     if (!error) {
       if (connections_.load() >= options_.maxConnections) {

@@ -37,8 +37,29 @@ HttpResponse jsonResponse(unsigned status, const nlohmann::json& body) {
                       {}};
 }
 
+namespace {
+
+// Printable ASCII with nothing to escape: the text is its own JSON string.
+bool plainJsonText(std::string_view text) {
+  for (char c : text) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 HttpResponse errorResponse(const HttpRequest& request, unsigned status, std::string_view code,
                            std::string_view message) {
+  // Most refusals (a sold-out drop's crowd among them) need no escaping: written directly, the
+  // same bytes nlohmann would give (keys in its order), without building a document per answer.
+  if (plainJsonText(code) && plainJsonText(message) && plainJsonText(request.requestId)) {
+    std::string body;
+    body.reserve(48 + code.size() + message.size() + request.requestId.size());
+    body.append(R"({"code":")").append(code).append(R"(","message":")").append(message);
+    body.append(R"(","request_id":")").append(request.requestId).append(R"("})");
+    return HttpResponse{status, "application/json", std::move(body), {}};
+  }
   return jsonResponse(
       status,
       nlohmann::json{{"code", code}, {"message", message}, {"request_id", request.requestId}});

@@ -151,7 +151,21 @@ struct RouteMetrics {
   std::array<std::uint64_t, kLatencyBucketsSeconds.size()> buckets{};
   std::uint64_t count = 0;
   double sumSeconds = 0;
+
+  void add(const RouteMetrics& other) {
+    for (const auto& [status, n] : other.byStatus) byStatus[status] += n;
+    for (std::size_t i = 0; i < buckets.size(); ++i) buckets[i] += other.buckets[i];
+    count += other.count;
+    sumSeconds += other.sumSeconds;
+  }
 };
+
+// Which metrics shard the calling thread counts into: each thread its own, in turn.
+std::size_t metricsShardOfThisThread(std::size_t shards) {
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t mine = next++;
+  return mine % shards;
+}
 
 }  // namespace
 
@@ -213,8 +227,14 @@ class NodeApi::Impl {
   std::vector<std::shared_ptr<EventStream>> blockStreams_;
   std::multimap<core::Address, std::shared_ptr<EventStream>> accountStreams_;
 
-  mutable std::mutex metricsMutex_;
-  std::map<std::pair<std::string, std::string>, RouteMetrics> metrics_;
+  // Counted in shards, one per HTTP thread (as far as there are shards), each under its own
+  // lock: every request is counted, and one lock for all made the threads wait for each other.
+  // GET /metrics adds them up.
+  struct MetricsShard {
+    std::mutex mutex;
+    std::map<std::pair<std::string, std::string>, RouteMetrics> routes;
+  };
+  mutable std::array<MetricsShard, 8> metricsShards_;
 };
 
 void NodeApi::Impl::handle(const std::shared_ptr<Exchange>& exchange) {
@@ -909,9 +929,11 @@ std::string routeLabel(const std::string& path) {
 void NodeApi::Impl::observe(const HttpRequest& request, unsigned status,
                             std::chrono::microseconds elapsed) {
   double seconds = static_cast<double>(elapsed.count()) / 1e6;
-  std::lock_guard lock(metricsMutex_);
-  RouteMetrics& route =
-      metrics_[{request.method.empty() ? "?" : request.method, routeLabel(request.path)}];
+  std::pair<std::string, std::string> key{request.method.empty() ? "?" : request.method,
+                                          routeLabel(request.path)};
+  MetricsShard& shard = metricsShards_[metricsShardOfThisThread(metricsShards_.size())];
+  std::lock_guard lock(shard.mutex);
+  RouteMetrics& route = shard.routes[std::move(key)];
   ++route.byStatus[status];
   ++route.count;
   route.sumSeconds += seconds;
@@ -927,27 +949,29 @@ HttpResponse NodeApi::Impl::metrics() const {
   std::string latency =
       "# HELP jiancang_http_request_duration_seconds Time from a request's first byte to its "
       "answer.\n# TYPE jiancang_http_request_duration_seconds histogram\n";
-  {
-    std::lock_guard lock(metricsMutex_);
-    for (const auto& [key, route] : metrics_) {
-      std::string labels = "method=\"" + key.first + "\",route=\"" + key.second + "\"";
-      for (const auto& [status, count] : route.byStatus) {
-        out += "jiancang_http_requests_total{" + labels + ",status=\"" + std::to_string(status) +
-               "\"} " + std::to_string(count) + "\n";
-      }
-      for (std::size_t i = 0; i < kLatencyBucketsSeconds.size(); ++i) {
-        char bound[32];
-        std::snprintf(bound, sizeof bound, "%g", kLatencyBucketsSeconds[i]);
-        latency += "jiancang_http_request_duration_seconds_bucket{" + labels + ",le=\"" + bound +
-                   "\"} " + std::to_string(route.buckets[i]) + "\n";
-      }
-      latency += "jiancang_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
-                 std::to_string(route.count) + "\n";
-      latency += "jiancang_http_request_duration_seconds_sum{" + labels + "} " +
-                 std::to_string(route.sumSeconds) + "\n";
-      latency += "jiancang_http_request_duration_seconds_count{" + labels + "} " +
-                 std::to_string(route.count) + "\n";
+  std::map<std::pair<std::string, std::string>, RouteMetrics> routes;
+  for (MetricsShard& shard : metricsShards_) {
+    std::lock_guard lock(shard.mutex);
+    for (const auto& [key, counted] : shard.routes) routes[key].add(counted);
+  }
+  for (const auto& [key, route] : routes) {
+    std::string labels = "method=\"" + key.first + "\",route=\"" + key.second + "\"";
+    for (const auto& [status, count] : route.byStatus) {
+      out += "jiancang_http_requests_total{" + labels + ",status=\"" + std::to_string(status) +
+             "\"} " + std::to_string(count) + "\n";
     }
+    for (std::size_t i = 0; i < kLatencyBucketsSeconds.size(); ++i) {
+      char bound[32];
+      std::snprintf(bound, sizeof bound, "%g", kLatencyBucketsSeconds[i]);
+      latency += "jiancang_http_request_duration_seconds_bucket{" + labels + ",le=\"" + bound +
+                 "\"} " + std::to_string(route.buckets[i]) + "\n";
+    }
+    latency += "jiancang_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
+               std::to_string(route.count) + "\n";
+    latency += "jiancang_http_request_duration_seconds_sum{" + labels + "} " +
+               std::to_string(route.sumSeconds) + "\n";
+    latency += "jiancang_http_request_duration_seconds_count{" + labels + "} " +
+               std::to_string(route.count) + "\n";
   }
   out += latency;
   ordering::OrdererStats stats = orderer_.stats();

@@ -333,11 +333,7 @@ core::Result<AuthenticatedSession> Accounts::authenticate(std::string_view token
   }
   if (auto cached = cachedSession(token)) return *std::move(cached);
   const core::Bytes hash = tokenHash(token);
-  std::uint64_t generation = 0;
-  {
-    std::lock_guard lock(sessionsMutex_);
-    generation = sessionsGeneration_;
-  }
+  const std::uint64_t generation = sessionsGeneration_.load();
   std::optional<AuthenticatedSession> result;
   Status status = database_.read([&](SqlSession& session) -> Status {
     auto rows = session.query(
@@ -357,35 +353,49 @@ core::Result<AuthenticatedSession> Accounts::authenticate(std::string_view token
                   "the session has ended or expired: log in again");
   }
   if (options_.sessionCacheTime.count() > 0) {
-    constexpr std::size_t kMaxCachedSessions = 200'000;
-    std::lock_guard lock(sessionsMutex_);
-    if (generation == sessionsGeneration_) {
-      if (sessions_.size() >= kMaxCachedSessions) sessions_.clear();
-      sessions_[std::string(hash.begin(), hash.end())] =
+    constexpr std::size_t kMaxCachedPerShard = 200'000 / kSessionShards;
+    TokenHash key;
+    std::copy(hash.begin(), hash.end(), key.begin());
+    SessionShard& shard = shardOf(key);
+    std::lock_guard lock(shard.mutex);
+    if (generation == sessionsGeneration_.load()) {
+      if (shard.sessions.size() >= kMaxCachedPerShard) shard.sessions.clear();
+      shard.sessions[key] =
           CachedSession{*result, std::chrono::steady_clock::now() + options_.sessionCacheTime};
     }
   }
   return *result;
 }
 
+Accounts::TokenHash Accounts::sessionKey(std::string_view token) {
+  static_assert(std::tuple_size_v<TokenHash> == crypto_generichash_BYTES);
+  TokenHash key;
+  crypto_generichash(key.data(), key.size(), reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size(), nullptr, 0);
+  return key;
+}
+
 std::optional<AuthenticatedSession> Accounts::cachedSession(std::string_view token) {
   if (options_.sessionCacheTime.count() == 0 || token.size() != 64) return std::nullopt;
-  const core::Bytes hash = tokenHash(token);
-  std::lock_guard lock(sessionsMutex_);
-  auto found = sessions_.find(std::string(hash.begin(), hash.end()));
-  if (found == sessions_.end()) return std::nullopt;
+  const TokenHash key = sessionKey(token);
+  SessionShard& shard = shardOf(key);
+  std::lock_guard lock(shard.mutex);
+  auto found = shard.sessions.find(key);
+  if (found == shard.sessions.end()) return std::nullopt;
   if (found->second.until < std::chrono::steady_clock::now() ||
       !(clock_.now() < found->second.session.expiresAt)) {
-    sessions_.erase(found);
+    shard.sessions.erase(found);
     return std::nullopt;
   }
   return found->second.session;
 }
 
 void Accounts::forgetSessions() {
-  std::lock_guard lock(sessionsMutex_);
-  sessions_.clear();
-  ++sessionsGeneration_;
+  ++sessionsGeneration_;  // first: a lookup that checks it after this caches nothing
+  for (SessionShard& shard : sessionShards_) {
+    std::lock_guard lock(shard.mutex);
+    shard.sessions.clear();
+  }
 }
 
 Status Accounts::logout(std::string_view token) {

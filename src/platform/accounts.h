@@ -15,8 +15,11 @@
 //   to export it to the owner after they re-enter their password. No key material in any error.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -174,10 +177,28 @@ class Accounts {
     AuthenticatedSession session;
     std::chrono::steady_clock::time_point until;
   };
-  std::mutex sessionsMutex_;
-  std::unordered_map<std::string, CachedSession> sessions_;  // by token hash
-  // Moved by every forgetSessions(): a lookup that began before it does not cache what it read.
-  std::uint64_t sessionsGeneration_ = 0;
+  using TokenHash = std::array<unsigned char, 32>;
+  struct TokenHashHasher {
+    // The hash is already uniform: its first bytes are the bucket.
+    std::size_t operator()(const TokenHash& hash) const {
+      std::size_t value = 0;
+      std::memcpy(&value, hash.data(), sizeof value);
+      return value;
+    }
+  };
+  // The cache in shards, each under its own lock: every request of a crowd looks its session
+  // up here, from each HTTP thread, and one lock for all made them wait for each other.
+  struct SessionShard {
+    std::mutex mutex;
+    std::unordered_map<TokenHash, CachedSession, TokenHashHasher> sessions;
+  };
+  static constexpr std::size_t kSessionShards = 16;
+  static TokenHash sessionKey(std::string_view token);
+  SessionShard& shardOf(const TokenHash& key) { return sessionShards_[key[8] % kSessionShards]; }
+  std::array<SessionShard, kSessionShards> sessionShards_;
+  // Moved by every forgetSessions() before it empties the shards: a lookup that began before
+  // it does not cache what it read.
+  std::atomic<std::uint64_t> sessionsGeneration_{0};
 };
 
 }  // namespace jiancang::platform

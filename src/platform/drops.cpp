@@ -16,7 +16,14 @@ constexpr std::size_t kMaxTitleBytes = 100;
 constexpr std::int64_t kMaxPriceFen = 100'000'000;  // 1,000,000 yuan
 constexpr std::uint32_t kMaxPerIdentityLimit = 100;
 constexpr std::size_t kMaxIdempotencyKeyBytes = 64;
+// How long a drop seen sold out is answered so without asking the database. With a database
+// shared by several instances, another may release a copy at any time: a second. With one of
+// its own (the hint then carries the drop's order keys), this instance is the only writer and
+// every release here forgets the hint at once; the time is only a safety net, and refreshing it
+// re-reads every order of the drop, which once a second cost the crowd a twentieth of the
+// server's time.
 constexpr std::int64_t kSoldOutHintMillis = 1'000;
+constexpr std::int64_t kExclusiveSoldOutHintMillis = 30'000;
 constexpr int kExpireBatch = 500;
 constexpr std::size_t kMaxWhitelist = 10'000;
 constexpr const char* kPriorityCheck = "priority-check";  // never leaves placeOrder
@@ -476,7 +483,7 @@ bool Drops::knownSoldOut(std::int64_t dropId) {
   if (stockGate_ != nullptr) return false;  // the gate answers instead
   auto hint = hints_.find(dropId);
   return hint != hints_.end() && hint->second.available <= 0 &&
-         clock_.now().unixMillis() - hint->second.seenAtMillis < kSoldOutHintMillis;
+         clock_.now().unixMillis() - hint->second.seenAtMillis < hintMillis(hint->second);
 }
 
 core::Result<Order> Drops::loadOrder(SqlSession& session, std::int64_t orderId, bool withHistory) {
@@ -556,6 +563,10 @@ core::Result<Order> Drops::placeOrder(const User& buyer, std::int64_t dropId,
   return placeOrder(buyer.id, buyer.identityHash, dropId, idempotencyKey);
 }
 
+std::int64_t Drops::hintMillis(const StockHint& hint) {
+  return hint.orders ? kExclusiveSoldOutHintMillis : kSoldOutHintMillis;
+}
+
 // Whether `orders` holds an order of `userId` placed with `key`.
 static bool placedWith(const Drops::OrderKeys& orders, std::int64_t userId,
                        const std::string& key) {
@@ -569,7 +580,7 @@ std::optional<Status> Drops::soldOutFromMemory(std::int64_t userId, std::int64_t
   if (stockGate_ != nullptr) return std::nullopt;
   auto hint = hints_.find(dropId);
   if (hint == hints_.end() || hint->second.available > 0 || !hint->second.orders ||
-      clock_.now().unixMillis() - hint->second.seenAtMillis >= kSoldOutHintMillis ||
+      clock_.now().unixMillis() - hint->second.seenAtMillis >= hintMillis(hint->second) ||
       placedWith(*hint->second.orders, userId, idempotencyKey)) {
     return std::nullopt;
   }

@@ -292,8 +292,8 @@ class Drops {
   StockGate* stockGate_ = nullptr;
 
   // What this instance last saw of each drop's free stock: a drop seen sold out is refused
-  // from memory for a second before the database is asked again (another instance may have
-  // released stock since).
+  // from memory for a while (hintMillis) before the database is asked again (another instance
+  // may have released stock since); releasing stock here forgets it at once.
   struct StockHint {
     std::int64_t available = 0;
     std::int64_t seenAtMillis = 0;
@@ -302,6 +302,7 @@ class Drops {
     // instance places orders.
     std::optional<OrderKeys> orders;
   };
+  static std::int64_t hintMillis(const StockHint& hint);
   std::mutex hintsMutex_;
   std::map<std::int64_t, StockHint> hints_;
   std::map<std::int64_t, std::uint64_t> attempts_;

@@ -40,7 +40,7 @@ class Client {
 
   bool connected() const { return connected_; }
 
-  bool send(const std::string& data) {
+  bool send(const std::string& data) const {
     return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
   }
 

@@ -56,7 +56,9 @@ class SoloOrderer final : public Orderer {
   std::condition_variable wake_;
   Mempool mempool_;
   std::multimap<core::TxHash, CommitCallback> waiters_;
-  std::chrono::steady_clock::time_point lastCut_;
+  // From the start: the first block, too, waits its interval (a default of the clock's epoch
+  // cut it at once, whatever the interval).
+  std::chrono::steady_clock::time_point lastCut_ = std::chrono::steady_clock::now();
   bool stopping_ = false;
   bool writable_ = true;
   OrdererStats stats_;

@@ -139,7 +139,10 @@ class HttpServer::Impl {
         observer_(std::move(observer)),
         contexts_(makeContexts(std::max(1u, options_.threads))),
         acceptor_(*contexts_.front()),
-        logFlushTimer_(*contexts_.front()) {}
+        logFlushTimer_(*contexts_.front()) {
+    for (std::size_t i = 0; i < contexts_.size(); ++i)
+      handoffs_.push_back(std::make_unique<Handoff>());
+  }
 
   class Session;
   class Stream;
@@ -170,37 +173,41 @@ class HttpServer::Impl {
     return contexts;
   }
 
-  // Answers handed in from threads that are not the server's (the orderer, after a commit),
-  // posted to the io_context as one batch: one wake-up per batch, where a post per answer woke
-  // an idle server thread (an epoll_ctl and a context switch) once per transaction.
-  std::mutex handoffMutex_;
-  std::vector<std::function<void()>> handoff_;
+  // Work handed in from threads that are not a loop's own (the orderer answering after a
+  // commit), queued for that loop and posted as one batch: one wake-up per batch, where a post
+  // per answer woke the loop's thread (an epoll_ctl and a context switch) once per transaction.
+  struct Handoff {
+    std::mutex mutex;
+    std::vector<std::function<void()>> queue;
+  };
+  std::vector<std::unique_ptr<Handoff>> handoffs_;  // one per loop, as contexts_
 
   void accept();
 
-  // Runs `work` on a server thread: posted at once from one, batched from any other thread.
-  void runOnServerThread(std::function<void()> work) {
-    if (currentServer == this) {
+  // Runs `work` on loop `loop`'s thread: at once when called there, batched from any other.
+  void runOnLoop(std::size_t loop, std::function<void()> work) {
+    if (currentLoop == contexts_[loop].get()) {
       work();
       return;
     }
+    Handoff& handoff = *handoffs_[loop];
     bool first;
     {
-      std::lock_guard lock(handoffMutex_);
-      first = handoff_.empty();
-      handoff_.push_back(std::move(work));
+      std::lock_guard lock(handoff.mutex);
+      first = handoff.queue.empty();
+      handoff.queue.push_back(std::move(work));
     }
     if (!first) return;
-    asio::post(*contexts_.front(), [this] {
+    asio::post(*contexts_[loop], [&handoff] {
       std::vector<std::function<void()>> batch;
       {
-        std::lock_guard lock(handoffMutex_);
-        batch.swap(handoff_);
+        std::lock_guard lock(handoff.mutex);
+        batch.swap(handoff.queue);
       }
       for (auto& queued : batch) queued();
     });
   }
-  static thread_local const Impl* currentServer;
+  static thread_local const asio::io_context* currentLoop;
 
   void log(const HttpRequest& request, unsigned status, std::size_t bytes,
            std::chrono::microseconds elapsed) const {
@@ -240,8 +247,11 @@ class HttpServer::Impl {
 // A connection: reads requests one at a time, hands each to the handler, writes its answer.
 class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Impl& server, Socket socket)
-      : server_(server), socket_(std::move(socket)), executor_(socket_.get_executor()) {
+  Session(Impl& server, Socket socket, std::size_t loop)
+      : server_(server),
+        socket_(std::move(socket)),
+        executor_(socket_.get_executor()),
+        loop_(loop) {
     beast::error_code ignored;
     auto endpoint = socket_.remote_endpoint(ignored);
     remote_ =
@@ -266,12 +276,23 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   // needed, but the access log and the metrics read it after the handler has answered.
   void respond(std::shared_ptr<const HttpRequest> request, HttpResponse response, bool keepAlive,
                Clock::time_point start) {
-    auto write = [self = shared_from_this(), request = std::move(request),
-                  response = std::move(response), keepAlive,
-                  start] { self->write(*request, response, keepAlive, start); };
     // On this connection's own thread (a handler that answered at once): written now.
-    server_.runOnServerThread([executor = executor_, write = std::move(write)]() mutable {
-      asio::dispatch(executor, std::move(write));
+    server_.runOnLoop(loop_, [self = shared_from_this(), request = std::move(request),
+                              response = std::move(response), keepAlive,
+                              start] { self->write(*request, response, keepAlive, start); });
+  }
+  void respondWith(std::shared_ptr<const HttpRequest> request, std::function<HttpResponse()> answer,
+                   bool keepAlive, Clock::time_point start) {
+    server_.runOnLoop(loop_, [self = shared_from_this(), request = std::move(request),
+                              answer = std::move(answer), keepAlive, start] {
+      HttpResponse response;
+      try {
+        response = answer();
+      } catch (const std::exception& error) {  // as a handler that throws: 500, loop goes on
+        response = HttpResponse{
+            500, "application/json", errorBody("internal", error.what(), request->requestId), {}};
+      }
+      self->write(*request, response, keepAlive, start);
     });
   }
 
@@ -567,6 +588,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   Impl& server_;
   Socket socket_;
   Executor executor_;  // the connection's event loop: every handler runs there
+  std::size_t loop_;   // that loop's index in the server's contexts_
   Timer timer_{executor_};
   Phase phase_ = Phase::kNone;
   Clock::time_point deadlineAt_;
@@ -707,6 +729,10 @@ class SessionExchange final : public Exchange {
     if (answered_.exchange(true)) return;
     session_->respond(request_, std::move(response), keepAlive_, start_);
   }
+  void respondWith(std::function<HttpResponse()> answer) override {
+    if (answered_.exchange(true)) return;
+    session_->respondWith(request_, std::move(answer), keepAlive_, start_);
+  }
   std::shared_ptr<EventStream> openStream() override {
     if (answered_.exchange(true)) return nullptr;
     return session_->openStream(*request_, start_);
@@ -731,7 +757,7 @@ std::shared_ptr<HttpServer::Impl::Stream> HttpServer::Impl::Session::openStream(
   return stream;
 }
 
-thread_local const HttpServer::Impl* HttpServer::Impl::currentServer = nullptr;
+thread_local const asio::io_context* HttpServer::Impl::currentLoop = nullptr;
 
 void HttpServer::Impl::Session::dispatch(HttpRequest request, bool keepAlive) {
   auto exchange =
@@ -749,8 +775,8 @@ void HttpServer::Impl::Session::dispatch(HttpRequest request, bool keepAlive) {
 
 void HttpServer::Impl::accept() {
   // Connections are dealt to the event loops in turn.
-  asio::io_context& loop = *contexts_[nextContext_++ % contexts_.size()];
-  acceptor_.async_accept(loop, [this](beast::error_code error, Socket socket) {
+  const std::size_t loop = nextContext_++ % contexts_.size();
+  acceptor_.async_accept(*contexts_[loop], [this, loop](beast::error_code error, Socket socket) {
     if (stopped_) return;
     if (!error) {
       if (connections_.load() >= options_.maxConnections) {
@@ -760,7 +786,7 @@ void HttpServer::Impl::accept() {
         ++connections_;
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        auto session = std::make_shared<Session>(*this, std::move(socket));
+        auto session = std::make_shared<Session>(*this, std::move(socket), loop);
         {
           std::lock_guard lock(sessionsMutex_);
           sessions_.insert(session.get());
@@ -805,7 +831,7 @@ bool HttpServer::start(std::string* error) {
   for (auto& context : impl_->contexts_) {
     impl_->keepRunning_.push_back(asio::make_work_guard(*context));
     impl_->threads_.emplace_back([this, loop = context.get()] {
-      Impl::currentServer = impl_.get();
+      Impl::currentLoop = loop;
       loop->run();
     });
   }

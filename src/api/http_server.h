@@ -76,6 +76,10 @@ class Exchange {
   virtual ~Exchange() = default;
   virtual const HttpRequest& request() const = 0;
   virtual void respond(HttpResponse response) = 0;
+  // Answers with what `answer` returns, called on the connection's own thread: for an answer
+  // decided on another thread (the orderer's, after a commit), so that thread spends nothing on
+  // formatting it and many such answers reach the connection's thread in one wake-up.
+  virtual void respondWith(std::function<HttpResponse()> answer) = 0;
   virtual std::shared_ptr<EventStream> openStream() = 0;
 };
 

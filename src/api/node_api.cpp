@@ -5,6 +5,8 @@
 #include <array>
 #include <atomic>
 #include <charconv>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -172,17 +174,20 @@ std::size_t metricsShardOfThisThread(std::size_t shards) {
 class NodeApi::Impl {
  public:
   Impl(ledger::Ledger& ledger, ordering::Orderer& orderer, NodeApiOptions options)
-      : ledger_(ledger), orderer_(orderer), options_(options), timerWork_(timers_.get_executor()) {
-    timerThread_ = std::thread([this] { timers_.run(); });
+      : ledger_(ledger), orderer_(orderer), options_(options) {
+    commitWaitThread_ = std::thread([this] { answerLateCommits(); });
     subscription_ =
         orderer_.subscribe([this](const ledger::CommittedBlock& block) { publish(block); });
   }
   ~Impl() {
     orderer_.unsubscribe(subscription_);
     closeStreams();
-    timerWork_.reset();
-    timers_.stop();
-    if (timerThread_.joinable()) timerThread_.join();
+    {
+      std::lock_guard lock(commitWaitsMutex_);
+      stopping_ = true;
+    }
+    commitWaitsChanged_.notify_all();
+    if (commitWaitThread_.joinable()) commitWaitThread_.join();
   }
 
   void handle(const std::shared_ptr<Exchange>& exchange);
@@ -218,9 +223,27 @@ class NodeApi::Impl {
   ordering::Orderer& orderer_;
   NodeApiOptions options_;
 
-  asio::io_context timers_;
-  asio::executor_work_guard<asio::io_context::executor_type> timerWork_;
-  std::thread timerThread_;
+  // A submission waiting for its block: answered once, by the commit or by the end of the wait,
+  // whichever comes first.
+  struct PendingCommit {
+    std::atomic<bool> answered{false};
+    std::shared_ptr<Exchange> exchange;  // released by whoever answers
+    std::string hashHex;
+  };
+  struct CommitWait {
+    std::chrono::steady_clock::time_point deadline;
+    std::shared_ptr<PendingCommit> pending;
+  };
+  void awaitCommit(std::shared_ptr<PendingCommit> pending);
+  void answerLateCommits();
+  // Submissions waiting for their blocks, oldest first. All wait options_.commitWait, so this is
+  // also their deadlines' order, and one thread answers those whose wait ran out (a timer per
+  // submission cost a post to a timer thread when it was set and another when it was cancelled).
+  std::mutex commitWaitsMutex_;
+  std::condition_variable commitWaitsChanged_;
+  std::deque<CommitWait> commitWaits_;
+  bool stopping_ = false;
+  std::thread commitWaitThread_;
   std::size_t subscription_ = 0;
 
   std::mutex streamsMutex_;
@@ -380,32 +403,27 @@ void NodeApi::Impl::submit(const std::shared_ptr<Exchange>& exchange) {
   if (!transaction) return exchange->respond(errorResponse(request, transaction.status()));
 
   const bool wait = request.query.count("wait") == 0 || request.query.at("wait") != "none";
-  struct Pending {
-    explicit Pending(asio::io_context& timers) : timer(timers) {}
-    std::atomic<bool> answered{false};
-    std::shared_ptr<Exchange> exchange;
-    asio::steady_timer timer;  // used only on the timer thread
-  };
-  auto pending = std::make_shared<Pending>(timers_);
+  auto pending = std::make_shared<PendingCommit>();
   pending->exchange = exchange;
-  const chain::ChainParameters& chain = ledger_.parameters();
-  std::string hashHex = chain::transactionHash(chain, *transaction).hex();
-  asio::io_context& timers = timers_;
-  auto answer = [pending, hashHex, &timers](const std::optional<ordering::CommitNotice>& notice) {
+  pending->hashHex = chain::transactionHash(ledger_.parameters(), *transaction).hex();
+  // On the orderer's thread: the answer is formatted on the connection's own.
+  auto answer = [pending](const std::optional<ordering::CommitNotice>& notice) {
     if (pending->answered.exchange(true)) return;
-    asio::post(timers, [pending] { pending->timer.cancel(); });
+    std::shared_ptr<Exchange> waiting = std::move(pending->exchange);
     if (!notice) {
-      pending->exchange->respond(errorResponse(
-          pending->exchange->request(), 503, "not-committed",
-          "the node stopped before committing transaction " + hashHex + "; submit it again"));
+      waiting->respond(errorResponse(waiting->request(), 503, "not-committed",
+                                     "the node stopped before committing transaction " +
+                                         pending->hashHex + "; submit it again"));
       return;
     }
-    pending->exchange->respond(jsonResponse(200, json{{"tx_hash", hashHex},
-                                                      {"status", "committed"},
-                                                      {"height", notice->height},
-                                                      {"block_hash", notice->blockHash.hex()},
-                                                      {"index", notice->index},
-                                                      {"receipt", receiptJson(notice->receipt)}}));
+    waiting->respondWith([hashHex = pending->hashHex, notice = *notice] {
+      return jsonResponse(200, json{{"tx_hash", hashHex},
+                                    {"status", "committed"},
+                                    {"height", notice.height},
+                                    {"block_hash", notice.blockHash.hex()},
+                                    {"index", notice.index},
+                                    {"receipt", receiptJson(notice.receipt)}});
+    });
   };
   auto submitted =
       orderer_.submit(std::move(transaction).value(),
@@ -421,22 +439,59 @@ void NodeApi::Impl::submit(const std::shared_ptr<Exchange>& exchange) {
   }
   if (!wait) {
     pending->answered = true;
-    return exchange->respond(jsonResponse(202, json{{"tx_hash", hashHex}, {"status", "pending"}}));
+    return exchange->respond(
+        jsonResponse(202, json{{"tx_hash", pending->hashHex}, {"status", "pending"}}));
   }
-  // Not committed within the wait: say so; the transaction stays queued. Started on the timer
-  // thread, like the cancel above, so the timer is never touched from two threads.
-  std::chrono::milliseconds commitWait = options_.commitWait;
-  asio::post(timers_, [pending, hashHex, commitWait] {
-    if (pending->answered) return;
-    pending->timer.expires_after(commitWait);
-    pending->timer.async_wait([pending, hashHex](const boost::system::error_code& error) {
-      if (error || pending->answered.exchange(true)) return;
-      pending->exchange->respond(jsonResponse(
-          202, json{{"tx_hash", hashHex},
-                    {"status", "pending"},
-                    {"message", "not committed yet; poll GET /api/v1/transactions/" + hashHex}}));
-    });
-  });
+  // Committed already (the orderer may call back before submit returns): nothing to wait for.
+  if (!pending->answered) awaitCommit(std::move(pending));
+}
+
+void NodeApi::Impl::awaitCommit(std::shared_ptr<PendingCommit> pending) {
+  bool wasEmpty;
+  {
+    std::lock_guard lock(commitWaitsMutex_);
+    wasEmpty = commitWaits_.empty();
+    commitWaits_.push_back(
+        {std::chrono::steady_clock::now() + options_.commitWait, std::move(pending)});
+  }
+  if (wasEmpty) commitWaitsChanged_.notify_one();
+}
+
+// Not committed within the wait: say so; the transaction stays queued.
+void NodeApi::Impl::answerLateCommits() {
+  // Answered entries are dropped from the front at least this often, so a queue of committed
+  // submissions does not wait for the oldest one's deadline to be cleared.
+  constexpr std::chrono::milliseconds kSweepEvery{250};
+  std::unique_lock lock(commitWaitsMutex_);
+  while (!stopping_) {
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<PendingCommit>> late;
+    while (!commitWaits_.empty() &&
+           (commitWaits_.front().pending->answered || commitWaits_.front().deadline <= now)) {
+      if (!commitWaits_.front().pending->answered.exchange(true))
+        late.push_back(std::move(commitWaits_.front().pending));
+      commitWaits_.pop_front();
+    }
+    if (!late.empty()) {
+      lock.unlock();
+      for (const auto& pending : late) {
+        std::shared_ptr<Exchange> waiting = std::move(pending->exchange);
+        waiting->respond(jsonResponse(
+            202, json{{"tx_hash", pending->hashHex},
+                      {"status", "pending"},
+                      {"message",
+                       "not committed yet; poll GET /api/v1/transactions/" + pending->hashHex}}));
+      }
+      lock.lock();
+      continue;
+    }
+    if (commitWaits_.empty()) {
+      commitWaitsChanged_.wait(lock);
+    } else {
+      commitWaitsChanged_.wait_until(lock,
+                                     std::min(commitWaits_.front().deadline, now + kSweepEvery));
+    }
+  }
 }
 
 // Many transactions in one request, queued without waiting for their blocks: how a member

@@ -10,7 +10,6 @@
 #include <mutex>
 #include <thread>
 
-#include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 
 #include <chain/state_keys.h>
@@ -20,7 +19,6 @@ namespace jiancang::api {
 namespace {
 
 using nlohmann::json;
-namespace asio = boost::asio;
 
 // ---- JSON views ----------------------------------------------------------------------------
 

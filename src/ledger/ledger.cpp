@@ -102,10 +102,11 @@ std::uint64_t readNumber(ByteView bytes, std::size_t at, int width = 8) {
   return value;
 }
 
-// A block's writes, handed to RocksDB in key order within each column family. A memtable insert
-// starts its skip-list search from where the previous insert ended, so keys in order cost the few
-// lowest levels each, where the hash-like keys of tree nodes and transactions in their own order
-// cost a search from the top: most of the orderer's time at saturation (bench/ledger_tps).
+// A block's writes, handed to RocksDB in key order within each column family. With the insert
+// hints set in open(), a memtable insert starts its skip-list search from where the previous one
+// ended, so keys in order cost the few lowest levels each, where the hash-like keys of tree nodes
+// and transactions in their own order cost a search from the top: most of the orderer's time at
+// saturation (bench/ledger_tps).
 class KeyOrderedBatch {
  public:
   void put(rocksdb::ColumnFamilyHandle* family, Bytes key, Bytes value) {

@@ -830,7 +830,7 @@ bool HttpServer::start(std::string* error) {
   impl_->flushAccessLogEverySecond();
   for (auto& context : impl_->contexts_) {
     impl_->keepRunning_.push_back(asio::make_work_guard(*context));
-    impl_->threads_.emplace_back([this, loop = context.get()] {
+    impl_->threads_.emplace_back([loop = context.get()] {
       Impl::currentLoop = loop;
       loop->run();
     });
